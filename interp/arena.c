@@ -1,0 +1,79 @@
+#include "arena.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct arena_block {
+  arena_block *next;
+  size_t size, used;
+  _Alignas(64) unsigned char data[];
+};
+
+enum { ARENA_BLOCK_MIN = 1 << 20 };
+
+void arena_init(arena *a, size_t limit_bytes) {
+  a->head = NULL;
+  a->used_bytes = 0;
+  a->limit_bytes = limit_bytes;
+}
+
+void arena_release(arena *a) {
+  arena_block *b = a->head;
+  while (b) {
+    arena_block *next = b->next;
+    free(b);
+    b = next;
+  }
+  a->head = NULL;
+  a->used_bytes = 0;
+}
+
+static arena_block *arena_block_new(size_t size) {
+  if (size > SIZE_MAX - sizeof(arena_block) - 64) return NULL;
+  arena_block *b = aligned_alloc(64, (sizeof(arena_block) + size + 63) & ~(size_t)63);
+  if (!b) return NULL;
+  b->next = NULL;
+  b->size = size;
+  b->used = 0;
+  return b;
+}
+
+void *arena_alloc(arena *a, size_t size, size_t align) {
+  if (align == 0) align = 1;
+  if (a->limit_bytes && (size > a->limit_bytes || a->used_bytes > a->limit_bytes - size))
+    return NULL;
+  arena_block *b = a->head;
+  size_t off = b ? (b->used + align - 1) & ~(align - 1) : 0;
+  if (!b || off > b->size || size > b->size - off) {
+    /* Large requests get a block of their own, placed behind the current
+     * one so the small-allocation block keeps filling. */
+    size_t want = size > ARENA_BLOCK_MIN / 4 ? size : ARENA_BLOCK_MIN;
+    arena_block *nb = arena_block_new(want);
+    if (!nb) return NULL;
+    if (b && want == size) {
+      nb->next = b->next;
+      b->next = nb;
+    } else {
+      nb->next = b;
+      a->head = nb;
+    }
+    b = nb;
+    off = 0;
+  }
+  void *p = b->data + off;
+  b->used = off + size;
+  a->used_bytes += size;
+  memset(p, 0, size);
+  return p;
+}
+
+char *arena_strndup(arena *a, const char *s, size_t n) {
+  char *p = arena_alloc(a, n + 1, 1);
+  if (!p) return NULL;
+  if (n) memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+char *arena_strdup(arena *a, const char *s) { return arena_strndup(a, s, strlen(s)); }

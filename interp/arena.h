@@ -1,0 +1,25 @@
+/* Bump allocator owning the model's weights, names and attributes. Everything
+ * allocated from it lives exactly as long as the model: there are no
+ * individual frees, so import error paths cannot leak. */
+#ifndef ONNXI_ARENA_H
+#define ONNXI_ARENA_H
+
+#include <stddef.h>
+
+typedef struct arena_block arena_block;
+
+typedef struct arena {
+  arena_block *head;
+  size_t used_bytes; /* sum of all allocations, for reporting */
+  size_t limit_bytes; /* 0 = unlimited */
+} arena;
+
+void arena_init(arena *a, size_t limit_bytes);
+void arena_release(arena *a);
+/* Zeroed memory aligned to `align` (a power of two up to 64); NULL when out of
+ * memory or past the limit. */
+void *arena_alloc(arena *a, size_t size, size_t align);
+char *arena_strdup(arena *a, const char *s);
+char *arena_strndup(arena *a, const char *s, size_t n);
+
+#endif
