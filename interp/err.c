@@ -23,9 +23,16 @@ onnxi_status err_prefix(onnxi_error *err, const char *fmt, ...) {
   int n = vsnprintf(head, sizeof head, fmt, ap);
   va_end(ap);
   if (n < 0) return err->status;
-  char old[ONNXI_ERROR_MAX];
-  memcpy(old, err->message, sizeof old);
-  snprintf(err->message, sizeof err->message, "%s: %s", head, old);
+  /* Truncation is acceptable: the head is the most specific context. */
+  size_t hl = (size_t)n < sizeof head - 1 ? (size_t)n : sizeof head - 1;
+  if (hl + 2 >= sizeof err->message) hl = sizeof err->message - 3;
+  size_t ol = strnlen(err->message, sizeof err->message - 1);
+  if (ol > sizeof err->message - 3 - hl) ol = sizeof err->message - 3 - hl;
+  memmove(err->message + hl + 2, err->message, ol);
+  memcpy(err->message, head, hl);
+  err->message[hl] = ':';
+  err->message[hl + 1] = ' ';
+  err->message[hl + 2 + ol] = '\0';
   return err->status;
 }
 
