@@ -86,6 +86,44 @@ onnxi_status onnxi_model_input_info(const onnxi_model *model, int index,
 onnxi_status onnxi_model_output_info(const onnxi_model *model, int index,
                                      onnxi_tensor_info *info, onnxi_error *err);
 
+/* --- running ----------------------------------------------------------------
+ * A session holds the kernels and buffers for one thread of execution over a
+ * loaded model; the model itself is read-only and may back several sessions
+ * used from different threads. A session is not for concurrent use. */
+typedef struct onnxi_session onnxi_session;
+
+typedef struct onnxi_session_options {
+  int threads; /* 0 = one per core, 1 = the calling thread only */
+} onnxi_session_options;
+
+/* A tensor passed to or returned from a run. Inputs: dtype, rank, dims and
+ * data must be set (dense row-major, NCHW for images). Outputs: set data to a
+ * buffer of nbytes to have the result copied there (caller-owned), or leave
+ * data NULL to receive a pointer to the session's own buffer, valid until the
+ * next run or onnxi_session_free (library-owned). STRING elements are
+ * onnxi_string. */
+typedef struct onnxi_tensor {
+  onnxi_dtype dtype;
+  int rank;
+  int64_t dims[ONNXI_MAX_RANK];
+  void *data;
+  size_t nbytes;
+} onnxi_tensor;
+
+typedef struct onnxi_string {
+  size_t len;
+  char *data;
+} onnxi_string;
+
+onnxi_status onnxi_session_create(const onnxi_model *model, const onnxi_session_options *opts,
+                                  onnxi_session **out, onnxi_error *err);
+/* inputs and outputs are in the model's declared order (onnxi_model_*_info). */
+onnxi_status onnxi_session_run(onnxi_session *session, const onnxi_tensor *inputs,
+                               int n_inputs, onnxi_tensor *outputs, int n_outputs,
+                               onnxi_error *err);
+int onnxi_session_threads(const onnxi_session *session);
+void onnxi_session_free(onnxi_session *session);
+
 const char *onnxi_status_string(onnxi_status status);
 const char *onnxi_dtype_name(onnxi_dtype dtype);
 size_t onnxi_dtype_size(onnxi_dtype dtype); /* 0 for STRING and UNDEFINED */

@@ -6,7 +6,7 @@
 
 static const char *const ir_op_names[IR_OP_COUNT] = {
     [IR_OP_UNKNOWN] = "<unknown>",
-#define OP(e, n) [IR_OP_##e] = n,
+#define OP(e, n, k, f) [IR_OP_##e] = n,
 #include "op_list.inc"
 #undef OP
 };

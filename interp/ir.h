@@ -22,7 +22,7 @@
 
 typedef enum ir_op {
   IR_OP_UNKNOWN = 0,
-#define OP(e, n) IR_OP_##e,
+#define OP(e, n, k, f) IR_OP_##e,
 #include "op_list.inc"
 #undef OP
   IR_OP_COUNT

@@ -1,0 +1,163 @@
+/* Session lifecycle and the run loop. Planning lives in exec_plan.c. */
+#include "exec.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xnnpack.h>
+
+#include "exec_internal.h"
+#include "reorder.h"
+
+static pthread_once_t exec_xnn_once = PTHREAD_ONCE_INIT;
+static enum xnn_status exec_xnn_status = xnn_status_uninitialized;
+
+static void exec_xnn_init(void) { exec_xnn_status = xnn_initialize(NULL); }
+
+onnxi_status exec_model_check(const ir_model *m, onnxi_error *err) {
+  const ir_graph *g = &m->graph;
+  for (int32_t n = 0; n < g->n_nodes; n++) {
+    const ir_node *node = &g->nodes[n];
+    bool default_domain = !node->domain[0] || strcmp(node->domain, "ai.onnx") == 0;
+    if (!default_domain || !op_kernel_find(node->op))
+      return err_set(err, ONNXI_ERR_UNSUPPORTED,
+                     "%s: node '%s' (%s): op '%s' of domain '%s' is not supported", m->path,
+                     node->name, node->op_type, node->op_type,
+                     node->domain[0] ? node->domain : "ai.onnx");
+  }
+  return ONNXI_OK;
+}
+
+void exec_context_init(const exec_session *s, int32_t node, exec_plan *p, onnxi_error *err,
+                       op_context *ctx) {
+  ctx->model = s->name;
+  ctx->graph = &s->model->graph;
+  ctx->node = node == IR_NONE ? NULL : &s->model->graph.nodes[node];
+  ctx->opset = s->model->opset;
+  ctx->threadpool = s->pool;
+  ctx->err = err;
+  ctx->plan = p;
+}
+
+void exec_session_free(exec_session *s) {
+  if (!s) return;
+  if (s->plan) exec_plan_free(s->plan);
+  const ir_graph *g = &s->model->graph;
+  for (int32_t n = 0; s->kernels && n < g->n_nodes; n++) {
+    if (s->inited && s->inited[n] && s->kernels[n] && s->kernels[n]->release)
+      s->kernels[n]->release(s->states[n]);
+    if (s->states) free(s->states[n]);
+  }
+  free(s->kernels);
+  free(s->states);
+  free(s->inited);
+  if (s->pool) pthreadpool_destroy(s->pool);
+  free(s);
+}
+
+static onnxi_status exec_session_init_kernels(exec_session *s, onnxi_error *err) {
+  const ir_graph *g = &s->model->graph;
+  for (int32_t n = 0; n < g->n_nodes; n++) {
+    const op_kernel *k = op_kernel_find(g->nodes[n].op);
+    s->kernels[n] = k;
+    if (k->state_size) {
+      s->states[n] = calloc(1, k->state_size);
+      if (!s->states[n]) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory");
+    }
+    s->inited[n] = true; /* release runs even after a failed init */
+    if (k->init) {
+      op_context ctx;
+      exec_context_init(s, n, NULL, err, &ctx);
+      onnxi_status st = k->init(&ctx, s->states[n]);
+      if (st != ONNXI_OK) return st;
+    }
+  }
+  return ONNXI_OK;
+}
+
+onnxi_status exec_session_create(const ir_model *m, int threads, exec_session **out,
+                                 onnxi_error *err) {
+  *out = NULL;
+  onnxi_status st = exec_model_check(m, err);
+  if (st != ONNXI_OK) return st;
+  pthread_once(&exec_xnn_once, exec_xnn_init);
+  if (exec_xnn_status != xnn_status_success)
+    return err_set(err, ONNXI_ERR_RUNTIME, "XNNPACK failed to initialize (status %d)",
+                   (int)exec_xnn_status);
+  if (threads < 0) return err_set(err, ONNXI_ERR_INVALID_ARG, "thread count %d < 0", threads);
+  exec_session *s = calloc(1, sizeof *s);
+  if (!s) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory");
+  s->model = m;
+  s->name = m->path ? m->path : "<model>";
+  size_t nn = (size_t)m->graph.n_nodes + 1;
+  s->kernels = calloc(nn, sizeof *s->kernels);
+  s->states = calloc(nn, sizeof *s->states);
+  s->inited = calloc(nn, sizeof *s->inited);
+  if (!s->kernels || !s->states || !s->inited) {
+    st = err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory");
+    goto fail;
+  }
+  if (threads != 1) {
+    s->pool = pthreadpool_create((size_t)threads);
+    if (!s->pool) {
+      st = err_set(err, ONNXI_ERR_NO_MEMORY, "cannot create a thread pool of %d threads", threads);
+      goto fail;
+    }
+  }
+  s->threads = s->pool ? (int)pthreadpool_get_threads_count(s->pool) : 1;
+  st = exec_session_init_kernels(s, err);
+  if (st != ONNXI_OK) goto fail;
+  *out = s;
+  return ONNXI_OK;
+fail:
+  exec_session_free(s);
+  return st;
+}
+
+onnxi_status exec_session_prepare(exec_session *s, const int32_t *ranks,
+                                  const int64_t (*dims)[IR_MAX_RANK], const void *const *feed,
+                                  onnxi_error *err) {
+  if (s->plan && exec_plan_matches(s->plan, ranks, dims, feed)) return ONNXI_OK;
+  if (s->plan) {
+    exec_plan_free(s->plan);
+    s->plan = NULL;
+  }
+  return exec_plan_build(s, ranks, dims, feed, &s->plan, err);
+}
+
+static onnxi_status exec_step_run(exec_session *s, const exec_step *step, onnxi_error *err) {
+  exec_plan *p = s->plan;
+  op_tensor *in[EXEC_MAX_IO], *outs[EXEC_MAX_IO];
+  for (int32_t k = 0; k < step->n_in; k++)
+    in[k] = step->ins[k] == IR_NONE ? NULL : &p->tensors[step->ins[k]].t;
+  for (int32_t k = 0; k < step->n_out; k++)
+    outs[k] = step->outs[k] == IR_NONE ? NULL : &p->tensors[step->outs[k]].t;
+  if (step->node == IR_NONE) {
+    reorder_run(in[0], outs[0], exec_dtype_elem_size(in[0]->dtype), s->pool);
+    return ONNXI_OK;
+  }
+  op_context ctx;
+  exec_context_init(s, step->node, NULL, err, &ctx);
+  return s->kernels[step->node]->run(&ctx, s->states[step->node], in, step->n_in, outs,
+                                     step->n_out);
+}
+
+onnxi_status exec_session_run(exec_session *s, const void *const *feed, onnxi_error *err) {
+  exec_plan *p = s->plan;
+  if (!p) return err_set(err, ONNXI_ERR_INVALID_ARG, "run before prepare");
+  const ir_graph *g = &s->model->graph;
+  for (int32_t i = 0; i < g->n_inputs; i++) {
+    op_tensor *t = &p->tensors[g->inputs[i]].t;
+    if (t->nbytes && t->data != feed[i]) memcpy(t->data, feed[i], t->nbytes);
+  }
+  for (int32_t i = 0; i < p->n_steps; i++) {
+    onnxi_status st = exec_step_run(s, &p->steps[i], err);
+    if (st != ONNXI_OK) return st;
+  }
+  return ONNXI_OK;
+}
+
+const op_tensor *exec_session_output(const exec_session *s, int i) {
+  if (!s->plan || i < 0 || i >= s->model->graph.n_outputs) return NULL;
+  return &s->plan->tensors[s->plan->output_tensor[i]].t;
+}

@@ -1,0 +1,19 @@
+/* Shared between exec.c (session, run) and exec_plan.c (planning). */
+#ifndef ONNXI_EXEC_INTERNAL_H
+#define ONNXI_EXEC_INTERNAL_H
+
+#include "exec.h"
+
+#define EXEC_MAX_IO 1024 /* inputs or outputs of one node (Concat/Sum fan-in) */
+
+void exec_context_init(const exec_session *s, int32_t node, exec_plan *p, onnxi_error *err,
+                       op_context *ctx);
+size_t exec_dtype_elem_size(int32_t dtype);
+bool exec_plan_matches(const exec_plan *p, const int32_t *ranks,
+                       const int64_t (*dims)[IR_MAX_RANK], const void *const *feed);
+onnxi_status exec_plan_build(exec_session *s, const int32_t *ranks,
+                             const int64_t (*dims)[IR_MAX_RANK], const void *const *feed,
+                             exec_plan **out, onnxi_error *err);
+void exec_plan_free(exec_plan *p);
+
+#endif
