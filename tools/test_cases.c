@@ -229,6 +229,12 @@ static int test_tensors_read(const char *set, const char *prefix, arena *a, onnx
   return n;
 }
 
+/* ONNX 1.12's test generator stores bfloat16 data as uint16 TensorProtos:
+ * take such data as the bfloat16 bits the model declares. */
+static void test_bf16_relabel(onnxi_tensor *t, onnxi_dtype want) {
+  if (t->dtype == ONNXI_DTYPE_UINT16 && want == ONNXI_DTYPE_BFLOAT16) t->dtype = want;
+}
+
 /* Orders the data set's inputs like the model's: by name when every file
  * names a model input, else by position. */
 static onnxi_status test_inputs_order(const onnxi_model *m, onnxi_tensor *in, const char **names,
@@ -250,7 +256,30 @@ static onnxi_status test_inputs_order(const onnxi_model *m, onnxi_tensor *in, co
     by_name = found;
   }
   if (!by_name) memcpy(ordered, in, sizeof *in * (size_t)n);
+  for (int i = 0; i < n; i++) {
+    onnxi_tensor_info info;
+    onnxi_model_input_info(m, i, &info, NULL);
+    test_bf16_relabel(&ordered[i], info.dtype);
+  }
   return ONNXI_OK;
+}
+
+/* Test data whose shape contradicts the model's declared input (a few
+ * generated ONNX 1.12 cases) cannot be run by a conforming engine. */
+static bool test_inputs_declared(const onnxi_model *m, const onnxi_tensor *in, int n, char *msg,
+                                 size_t len) {
+  for (int i = 0; i < n; i++) {
+    onnxi_tensor_info info;
+    onnxi_model_input_info(m, i, &info, NULL);
+    bool ok = info.rank < 0 || info.rank == in[i].rank;
+    for (int d = 0; ok && d < info.rank; d++) ok = info.dims[d] < 0 || info.dims[d] == in[i].dims[d];
+    if (!ok) {
+      snprintf(msg, len, "invalid test data: input '%.200s' does not have the shape the model declares",
+               info.name);
+      return false;
+    }
+  }
+  return true;
 }
 
 static test_status test_data_set_run(const test_options *o, onnxi_session *s,
@@ -269,11 +298,15 @@ static test_status test_data_set_run(const test_options *o, onnxi_session *s,
     goto done;
   }
   if (n_out != onnxi_model_output_count(m)) {
-    snprintf(msg, len, "%s: %d expected outputs, the model has %d", set, n_out,
+    snprintf(msg, len, "%.512s: %d expected outputs, the model has %d", set, n_out,
              onnxi_model_output_count(m));
     goto done;
   }
   onnxi_status st = test_inputs_order(m, in, in_names, n_in, ordered, &err);
+  if (st == ONNXI_OK && !test_inputs_declared(m, ordered, n_in, msg, len)) {
+    status = TEST_SKIP; /* the case itself is inconsistent, not the engine */
+    goto done;
+  }
   memset(got, 0, sizeof got);
   if (st == ONNXI_OK) st = onnxi_session_run(s, ordered, n_in, got, n_out, &err);
   if (st != ONNXI_OK) {
@@ -284,6 +317,7 @@ static test_status test_data_set_run(const test_options *o, onnxi_session *s,
   for (int k = 0; k < n_out; k++) {
     onnxi_tensor_info info;
     onnxi_model_output_info(m, k, &info, NULL);
+    test_bf16_relabel(&want[k], got[k].dtype);
     if (!test_output_compare(o, info.name, &got[k], &want[k], msg, len)) goto done;
   }
   status = TEST_PASS;
