@@ -29,9 +29,13 @@ void arena_release(arena *a) {
   a->used_bytes = 0;
 }
 
+/* Every block ends with ARENA_SLACK spare bytes: XNNPACK reads up to 16
+ * bytes past its inputs, which may be constants living here. */
+enum { ARENA_SLACK = 64 };
+
 static arena_block *arena_block_new(size_t size) {
-  if (size > SIZE_MAX - sizeof(arena_block) - 64) return NULL;
-  arena_block *b = aligned_alloc(64, (sizeof(arena_block) + size + 63) & ~(size_t)63);
+  if (size > SIZE_MAX - sizeof(arena_block) - 64 - ARENA_SLACK) return NULL;
+  arena_block *b = aligned_alloc(64, (sizeof(arena_block) + size + ARENA_SLACK + 63) & ~(size_t)63);
   if (!b) return NULL;
   b->next = NULL;
   b->size = size;

@@ -7,6 +7,9 @@
 #include "reorder.h"
 
 #define EXEC_ALIGN 64
+/* XNNPACK may read up to XNN_EXTRA_BYTES (16) past an input: every buffer it
+ * can see ends with this much slack. */
+#define EXEC_SLACK 64
 
 size_t exec_dtype_elem_size(int32_t dtype) {
   return dtype == ONNXI_DTYPE_STRING ? sizeof(ir_string) : ir_dtype_size(dtype);
@@ -182,6 +185,7 @@ static onnxi_status plan_inputs_layout(exec_session *s, exec_plan *p, op_context
   const op_kernel *k = s->kernels[ctx->node - s->model->graph.nodes];
   void *state = s->states[ctx->node - s->model->graph.nodes];
   ir_layout want = k->layout ? k->layout(ctx, state, in, n_in) : IR_LAYOUT_PLAIN;
+  if (k->flags & OP_KERNEL_LAYOUT_INPUT0) n_in = n_in > 1 ? 1 : n_in;
   for (int32_t i = 0; i < n_in; i++) {
     if (!in[i] || in[i]->rank != 4 || in[i]->layout == want) continue;
     int32_t id;
@@ -382,9 +386,9 @@ static onnxi_status plan_memory_place(exec_plan *p, onnxi_error *err) {
     if (!used[gi]) continue;
     if (gr->pinned) {
       size_t sz = (gr->size + EXEC_ALIGN - 1) & ~(size_t)(EXEC_ALIGN - 1);
-      gr->pinned_data = aligned_alloc(EXEC_ALIGN, sz ? sz : EXEC_ALIGN);
+      gr->pinned_data = aligned_alloc(EXEC_ALIGN, sz + EXEC_SLACK);
       if (!gr->pinned_data) st = err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory: %zu bytes", gr->size);
-      else memset(gr->pinned_data, 0, sz ? sz : EXEC_ALIGN);
+      else memset(gr->pinned_data, 0, sz + EXEC_SLACK);
       continue;
     }
     st = plan_buffer_add(&p->mem, gr->size, gr->first, gr->last, &gr->buffer, err);
@@ -393,7 +397,7 @@ static onnxi_status plan_memory_place(exec_plan *p, onnxi_error *err) {
   if (st == ONNXI_OK) st = plan_place(&p->mem, err);
   if (st != ONNXI_OK) return st;
   if (p->mem.arena_bytes) {
-    p->arena_data = aligned_alloc(EXEC_ALIGN, p->mem.arena_bytes);
+    p->arena_data = aligned_alloc(EXEC_ALIGN, p->mem.arena_bytes + EXEC_SLACK);
     if (!p->arena_data)
       return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory: arena of %zu bytes", p->mem.arena_bytes);
   }

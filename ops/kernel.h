@@ -53,7 +53,8 @@ typedef struct op_context {
 enum {
   OP_KERNEL_VIEW = 1u << 0,    /* output 0 may share input 0's bytes (Reshape, Identity...) */
   OP_KERNEL_INPLACE = 1u << 1, /* output 0 may overwrite input 0 (same size) */
-  OP_KERNEL_NO_FOLD = 1u << 2  /* never evaluate at plan time even if inputs are const */
+  OP_KERNEL_NO_FOLD = 1u << 2, /* never evaluate at plan time even if inputs are const */
+  OP_KERNEL_LAYOUT_INPUT0 = 1u << 3 /* only input 0 follows `layout` (Conv: weights stay OIHW) */
 };
 
 typedef struct op_kernel {

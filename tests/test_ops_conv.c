@@ -1,0 +1,626 @@
+/* Conv and ConvTranspose: hand-computed cases for each attribute, then
+ * randomized cases checked against a naive NCHW reference written here
+ * (weights constant -> XNNPACK path, weights fed at run time -> reference
+ * kernel), re-planning with a new input shape, and load/plan errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "exec.h"
+#include "op_test.h"
+
+#define F ONNXI_DTYPE_FLOAT
+
+static const float ramp25[25] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12,
+                                 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24};
+static const float ones9[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+
+/* Each case runs with W (and B) as initializers and as graph inputs, on 1
+ * and 2 threads. */
+typedef void (*conv_attrs_fn)(op_test *t, int node);
+
+static void conv_check(const char *op, int rank, const int64_t *xd, const float *x,
+                       const int64_t *wd, const float *w, const int64_t *bd, const float *b,
+                       conv_attrs_fn attrs, const int64_t *yd, const float *y) {
+  for (int w_const = 0; w_const < 2; w_const++)
+    for (int threads = 1; threads <= 2; threads++) {
+      op_test t;
+      op_test_init(&t, 13);
+      int in[3];
+      in[0] = op_test_input(&t, "X", F, rank, xd, x);
+      in[1] =
+          w_const ? op_test_const(&t, "W", F, rank, wd, w) : op_test_input(&t, "W", F, rank, wd, w);
+      if (b)
+        in[2] = w_const ? op_test_const(&t, "B", F, 1, bd, b) : op_test_input(&t, "B", F, 1, bd, b);
+      int out = op_test_value(&t, "Y");
+      int node = op_test_node(&t, op, in, b ? 3 : 2, &out, 1);
+      if (attrs) attrs(&t, node);
+      op_test_output(&t, out);
+      onnxi_status st = op_test_run(&t, threads);
+      if (st != ONNXI_OK)
+        fail_msg("%s (w_const %d, %d threads): %s", op, w_const, threads, t.err.message);
+      op_test_expect(&t, 0, F, rank, yd, y, 1e-4, 1e-4);
+      op_test_release(&t);
+    }
+}
+
+/* --- hand-computed cases (ONNX's conv examples: 5x5 ramp, 3x3 ones) ----- */
+
+static void attrs_pad1(op_test *t, int n) {
+  op_test_attr_ints(t, n, "kernel_shape", 2, (int64_t[]){3, 3});
+  op_test_attr_ints(t, n, "pads", 4, (int64_t[]){1, 1, 1, 1});
+}
+
+static void test_conv_basic(void **state) {
+  (void)state;
+  static const float y0[9] = {54, 63, 72, 99, 108, 117, 144, 153, 162};
+  conv_check("Conv", 4, (int64_t[]){1, 1, 5, 5}, ramp25, (int64_t[]){1, 1, 3, 3}, ones9, NULL, NULL,
+             NULL, (int64_t[]){1, 1, 3, 3}, y0);
+  static const float y1[25] = {12,  21, 27, 33,  24,  33,  54,  63, 72,  51,  63,  99, 108,
+                               117, 81, 93, 144, 153, 162, 111, 72, 111, 117, 123, 84};
+  conv_check("Conv", 4, (int64_t[]){1, 1, 5, 5}, ramp25, (int64_t[]){1, 1, 3, 3}, ones9, NULL, NULL,
+             attrs_pad1, (int64_t[]){1, 1, 5, 5}, y1);
+}
+
+static void attrs_s2_pad1(op_test *t, int n) {
+  op_test_attr_ints(t, n, "strides", 2, (int64_t[]){2, 2});
+  op_test_attr_ints(t, n, "pads", 4, (int64_t[]){1, 1, 1, 1});
+}
+static void attrs_s2(op_test *t, int n) {
+  op_test_attr_ints(t, n, "strides", 2, (int64_t[]){2, 2});
+}
+static void attrs_s2_asym(op_test *t, int n) {
+  op_test_attr_ints(t, n, "strides", 2, (int64_t[]){2, 2});
+  op_test_attr_ints(t, n, "pads", 4, (int64_t[]){1, 0, 1, 0});
+}
+
+static void test_conv_strides(void **state) {
+  (void)state;
+  float x[35];
+  for (int i = 0; i < 35; i++)
+    x[i] = (float)i;
+  static const float y0[12] = {12, 27, 24, 63, 108, 81, 123, 198, 141, 112, 177, 124};
+  conv_check("Conv", 4, (int64_t[]){1, 1, 7, 5}, x, (int64_t[]){1, 1, 3, 3}, ones9, NULL, NULL,
+             attrs_s2_pad1, (int64_t[]){1, 1, 4, 3}, y0);
+  static const float y1[6] = {54, 72, 144, 162, 234, 252};
+  conv_check("Conv", 4, (int64_t[]){1, 1, 7, 5}, x, (int64_t[]){1, 1, 3, 3}, ones9, NULL, NULL,
+             attrs_s2, (int64_t[]){1, 1, 3, 2}, y1);
+  static const float y2[8] = {21, 33, 99, 117, 189, 207, 171, 183};
+  conv_check("Conv", 4, (int64_t[]){1, 1, 7, 5}, x, (int64_t[]){1, 1, 3, 3}, ones9, NULL, NULL,
+             attrs_s2_asym, (int64_t[]){1, 1, 4, 2}, y2);
+}
+
+static void attrs_same_lower_s2(op_test *t, int n) {
+  op_test_attr_string(t, n, "auto_pad", "SAME_LOWER");
+  op_test_attr_ints(t, n, "strides", 2, (int64_t[]){2, 2});
+}
+static void attrs_same_upper_s2(op_test *t, int n) {
+  op_test_attr_string(t, n, "auto_pad", "SAME_UPPER");
+  op_test_attr_ints(t, n, "strides", 2, (int64_t[]){2, 2});
+}
+static void attrs_valid(op_test *t, int n) {
+  op_test_attr_string(t, n, "auto_pad", "VALID");
+}
+
+static void test_conv_auto_pad(void **state) {
+  (void)state;
+  static const float same3[9] = {12, 27, 24, 63, 108, 81, 72, 117, 84};
+  conv_check("Conv", 4, (int64_t[]){1, 1, 5, 5}, ramp25, (int64_t[]){1, 1, 3, 3}, ones9, NULL, NULL,
+             attrs_same_lower_s2, (int64_t[]){1, 1, 3, 3}, same3);
+  conv_check("Conv", 4, (int64_t[]){1, 1, 5, 5}, ramp25, (int64_t[]){1, 1, 3, 3}, ones9, NULL, NULL,
+             attrs_same_upper_s2, (int64_t[]){1, 1, 3, 3}, same3);
+  /* a 2x2 kernel makes the total padding odd: the extra pixel goes last
+   * (SAME_UPPER) or first (SAME_LOWER) */
+  static const float ones4[4] = {1, 1, 1, 1};
+  static const float up[9] = {12, 20, 13, 52, 60, 33, 41, 45, 24};
+  static const float lo[9] = {0, 3, 7, 15, 36, 44, 35, 76, 84};
+  conv_check("Conv", 4, (int64_t[]){1, 1, 5, 5}, ramp25, (int64_t[]){1, 1, 2, 2}, ones4, NULL, NULL,
+             attrs_same_upper_s2, (int64_t[]){1, 1, 3, 3}, up);
+  conv_check("Conv", 4, (int64_t[]){1, 1, 5, 5}, ramp25, (int64_t[]){1, 1, 2, 2}, ones4, NULL, NULL,
+             attrs_same_lower_s2, (int64_t[]){1, 1, 3, 3}, lo);
+  static const float valid[9] = {54, 63, 72, 99, 108, 117, 144, 153, 162};
+  conv_check("Conv", 4, (int64_t[]){1, 1, 5, 5}, ramp25, (int64_t[]){1, 1, 3, 3}, ones9, NULL, NULL,
+             attrs_valid, (int64_t[]){1, 1, 3, 3}, valid);
+}
+
+static void attrs_dil2(op_test *t, int n) {
+  op_test_attr_ints(t, n, "dilations", 2, (int64_t[]){2, 2});
+}
+static void attrs_dil2_pad2(op_test *t, int n) {
+  op_test_attr_ints(t, n, "dilations", 2, (int64_t[]){2, 2});
+  op_test_attr_ints(t, n, "pads", 4, (int64_t[]){2, 2, 2, 2});
+}
+
+static void test_conv_dilations(void **state) {
+  (void)state;
+  static const float y0[1] = {108};
+  conv_check("Conv", 4, (int64_t[]){1, 1, 5, 5}, ramp25, (int64_t[]){1, 1, 3, 3}, ones9, NULL, NULL,
+             attrs_dil2, (int64_t[]){1, 1, 1, 1}, y0);
+  static const float y1[25] = {24, 28, 42, 28, 32, 44, 48, 72, 48, 52,  66, 72, 108,
+                               72, 78, 44, 48, 72, 48, 52, 64, 68, 102, 68, 72};
+  conv_check("Conv", 4, (int64_t[]){1, 1, 5, 5}, ramp25, (int64_t[]){1, 1, 3, 3}, ones9, NULL, NULL,
+             attrs_dil2_pad2, (int64_t[]){1, 1, 5, 5}, y1);
+}
+
+static void attrs_group2(op_test *t, int n) {
+  op_test_attr_int(t, n, "group", 2);
+}
+
+/* Two images, two channels, 1x1-free 2x2 kernels: groups and bias. */
+static void test_conv_groups_bias_batch(void **state) {
+  (void)state;
+  /* X [2,2,2,2]: image 0 channel 0 = 1..4, channel 1 = 5..8; image 1 negated */
+  float x[16];
+  for (int i = 0; i < 8; i++)
+    x[i] = (float)(i + 1), x[8 + i] = -(float)(i + 1);
+  /* group 2, W [2,1,2,2]: out 0 sums channel 0, out 1 takes 2*top-left of channel 1 */
+  static const float w[8] = {1, 1, 1, 1, 2, 0, 0, 0};
+  static const float b[2] = {0.5f, -1};
+  static const float y[4] = {10.5f, 9, -9.5f, -11};
+  conv_check("Conv", 4, (int64_t[]){2, 2, 2, 2}, x, (int64_t[]){2, 1, 2, 2}, w, (int64_t[]){2}, b,
+             attrs_group2, (int64_t[]){2, 2, 1, 1}, y);
+  /* group 1, W [1,2,2,2]: everything summed, no bias */
+  static const float w1[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  static const float y1[2] = {36, -36};
+  conv_check("Conv", 4, (int64_t[]){2, 2, 2, 2}, x, (int64_t[]){1, 2, 2, 2}, w1, NULL, NULL, NULL,
+             (int64_t[]){2, 1, 1, 1}, y1);
+}
+
+static void attrs_k3(op_test *t, int n) {
+  op_test_attr_ints(t, n, "kernel_shape", 1, (int64_t[]){3});
+}
+
+static void test_conv_1d_3d(void **state) {
+  (void)state;
+  static const float x[5] = {1, 2, 3, 4, 5}, w[3] = {1, 0, -1}, y[3] = {-2, -2, -2};
+  conv_check("Conv", 3, (int64_t[]){1, 1, 5}, x, (int64_t[]){1, 1, 3}, w, NULL, NULL, attrs_k3,
+             (int64_t[]){1, 1, 3}, y);
+  float x3[27], w3[8];
+  for (int i = 0; i < 27; i++)
+    x3[i] = (float)i;
+  for (int i = 0; i < 8; i++)
+    w3[i] = 1;
+  /* 2x2x2 box sums of a 3x3x3 ramp: sum = 8 * mean of the corner cube */
+  float y3[8];
+  for (int z = 0; z < 2; z++)
+    for (int r = 0; r < 2; r++)
+      for (int c = 0; c < 2; c++)
+        y3[(z * 2 + r) * 2 + c] = 8.0f * (9 * z + 3 * r + c + 6.5f);
+  conv_check("Conv", 5, (int64_t[]){1, 1, 3, 3, 3}, x3, (int64_t[]){1, 1, 2, 2, 2}, w3, NULL, NULL,
+             NULL, (int64_t[]){1, 1, 2, 2, 2}, y3);
+}
+
+static void attrs_clamp(op_test *t, int n) {
+  op_test_attr_ints(t, n, "pads", 4, (int64_t[]){1, 1, 1, 1});
+  op_test_attr_float(t, n, "onnxi.clamp_min", 30);
+  op_test_attr_float(t, n, "onnxi.clamp_max", 100);
+}
+
+static void test_conv_clamp(void **state) {
+  (void)state;
+  static const float y[25] = {30,  30, 30, 33,  30,  33,  54,  63, 72,  51,  63,  99, 100,
+                              100, 81, 93, 100, 100, 100, 100, 72, 100, 100, 100, 84};
+  conv_check("Conv", 4, (int64_t[]){1, 1, 5, 5}, ramp25, (int64_t[]){1, 1, 3, 3}, ones9, NULL, NULL,
+             attrs_clamp, (int64_t[]){1, 1, 5, 5}, y);
+}
+
+/* An empty batch plans and runs (nothing to compute). */
+static void test_conv_empty_batch(void **state) {
+  (void)state;
+  conv_check("Conv", 4, (int64_t[]){0, 1, 5, 5}, ramp25, (int64_t[]){1, 1, 3, 3}, ones9, NULL, NULL,
+             attrs_pad1, (int64_t[]){0, 1, 5, 5}, NULL);
+  conv_check("ConvTranspose", 4, (int64_t[]){0, 1, 5, 5}, ramp25, (int64_t[]){1, 1, 3, 3}, ones9,
+             NULL, NULL, NULL, (int64_t[]){0, 1, 7, 7}, NULL);
+}
+
+/* --- ConvTranspose: ONNX's examples (3x3 ramp, ones kernel) ------------- */
+
+static const float ramp9[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+static const float ones18[18] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+
+static void test_conv_transpose_basic(void **state) {
+  (void)state;
+  static const float plane[25] = {0,  1,  3, 3,  2,  3,  8,  15, 12, 7,  9,  21, 36,
+                                  27, 15, 9, 20, 33, 24, 13, 6,  13, 21, 15, 8};
+  float y[50];
+  memcpy(y, plane, sizeof plane);
+  memcpy(y + 25, plane, sizeof plane);
+  conv_check("ConvTranspose", 4, (int64_t[]){1, 1, 3, 3}, ramp9, (int64_t[]){1, 2, 3, 3}, ones18,
+             NULL, NULL, NULL, (int64_t[]){1, 2, 5, 5}, y);
+}
+
+static void attrs_t_out_shape(op_test *t, int n) {
+  op_test_attr_ints(t, n, "strides", 2, (int64_t[]){3, 2});
+  op_test_attr_ints(t, n, "output_shape", 2, (int64_t[]){10, 8});
+}
+static void attrs_t_out_pad(op_test *t, int n) {
+  op_test_attr_ints(t, n, "strides", 2, (int64_t[]){3, 2});
+  op_test_attr_ints(t, n, "output_padding", 2, (int64_t[]){1, 1});
+}
+static void attrs_t_pads(op_test *t, int n) {
+  op_test_attr_ints(t, n, "strides", 2, (int64_t[]){3, 2});
+  op_test_attr_ints(t, n, "pads", 4, (int64_t[]){1, 2, 1, 2});
+}
+static void attrs_t_same(op_test *t, int n) {
+  op_test_attr_string(t, n, "auto_pad", "SAME_UPPER");
+  op_test_attr_ints(t, n, "strides", 2, (int64_t[]){2, 2});
+}
+
+static void test_conv_transpose_attrs(void **state) {
+  (void)state;
+  static const float rows[4][8] = {{0, 0, 1, 1, 3, 2, 2, 0},
+                                   {3, 3, 7, 4, 9, 5, 5, 0},
+                                   {6, 6, 13, 7, 15, 8, 8, 0},
+                                   {0, 0, 0, 0, 0, 0, 0, 0}};
+  float y[160];
+  for (int c = 0; c < 2; c++)
+    for (int r = 0; r < 10; r++)
+      memcpy(y + (c * 10 + r) * 8, rows[r == 9 ? 3 : r / 3], 8 * sizeof(float));
+  conv_check("ConvTranspose", 4, (int64_t[]){1, 1, 3, 3}, ramp9, (int64_t[]){1, 2, 3, 3}, ones18,
+             NULL, NULL, attrs_t_out_shape, (int64_t[]){1, 2, 10, 8}, y);
+  conv_check("ConvTranspose", 4, (int64_t[]){1, 1, 3, 3}, ramp9, (int64_t[]){1, 2, 3, 3}, ones18,
+             NULL, NULL, attrs_t_out_pad, (int64_t[]){1, 2, 10, 8}, y);
+  static const float prow[3][3] = {{1, 1, 3}, {7, 4, 9}, {13, 7, 15}};
+  static const int prow_of[7] = {0, 0, 1, 1, 1, 2, 2};
+  float yp[42];
+  for (int c = 0; c < 2; c++)
+    for (int r = 0; r < 7; r++)
+      memcpy(yp + (c * 7 + r) * 3, prow[prow_of[r]], 3 * sizeof(float));
+  conv_check("ConvTranspose", 4, (int64_t[]){1, 1, 3, 3}, ramp9, (int64_t[]){1, 2, 3, 3}, ones18,
+             NULL, NULL, attrs_t_pads, (int64_t[]){1, 2, 7, 3}, yp);
+  static const float srows[6][6] = {{0, 0, 1, 1, 3, 2},     {0, 0, 1, 1, 3, 2},
+                                    {3, 3, 8, 5, 12, 7},    {3, 3, 7, 4, 9, 5},
+                                    {9, 9, 20, 11, 24, 13}, {6, 6, 13, 7, 15, 8}};
+  float ys[72];
+  for (int c = 0; c < 2; c++)
+    memcpy(ys + c * 36, srows, sizeof srows);
+  conv_check("ConvTranspose", 4, (int64_t[]){1, 1, 3, 3}, ramp9, (int64_t[]){1, 2, 3, 3}, ones18,
+             NULL, NULL, attrs_t_same, (int64_t[]){1, 2, 6, 6}, ys);
+}
+
+static void test_conv_transpose_dilations_bias(void **state) {
+  (void)state;
+  static const float x[9] = {3, 8, 1, 9, 5, 7, 3, 2, 6}, w[4] = {7, 2, 1, 9}, b[1] = {1};
+  static const float y[25] = {22, 57, 14, 17, 3,  64, 36, 68, 11, 15, 25, 23, 77,
+                              77, 22, 10, 6,  89, 46, 64, 4,  3,  34, 19, 55};
+  conv_check("ConvTranspose", 4, (int64_t[]){1, 1, 3, 3}, x, (int64_t[]){1, 1, 2, 2}, w,
+             (int64_t[]){1}, b, attrs_dil2, (int64_t[]){1, 1, 5, 5}, y);
+  static const float x1[3] = {0, 1, 2}, w1[6] = {1, 1, 1, 1, 1, 1};
+  static const float y1[10] = {0, 1, 3, 3, 2, 0, 1, 3, 3, 2};
+  conv_check("ConvTranspose", 3, (int64_t[]){1, 1, 3}, x1, (int64_t[]){1, 2, 3}, w1, NULL, NULL,
+             NULL, (int64_t[]){1, 2, 5}, y1);
+}
+
+/* --- randomized cases against a naive reference ------------------------- */
+
+typedef struct conv_case {
+  bool transposed;
+  int nsp;
+  int64_t n, c, m, group;
+  int64_t in[3], k[3], s[3], d[3], pads[6], out_pad[3];
+  const char *auto_pad; /* NULL: explicit pads */
+  bool bias;
+} conv_case;
+
+static uint32_t rng_state = 12345;
+static float rng_value(void) {
+  rng_state = rng_state * 1664525u + 1013904223u;
+  return (float)((int)(rng_state >> 24) % 9 - 4) * 0.25f;
+}
+
+static int64_t ref_pads(const conv_case *cc, int i, int64_t *pb, int64_t *pe) {
+  int64_t dk = (cc->k[i] - 1) * cc->d[i] + 1, s = cc->s[i], in = cc->in[i];
+  if (cc->transposed) {
+    int64_t natural = s * (in - 1) + cc->out_pad[i] + dk;
+    if (cc->auto_pad && strcmp(cc->auto_pad, "VALID")) {
+      int64_t total = natural - in * s;
+      if (total < 0) total = 0;
+      *pb = !strcmp(cc->auto_pad, "SAME_UPPER") ? total / 2 : total - total / 2;
+      return in * s; /* output past the last contribution holds the bias */
+    } else {
+      *pb = cc->auto_pad ? 0 : cc->pads[i];
+      *pe = cc->auto_pad ? 0 : cc->pads[i + cc->nsp];
+    }
+    return natural - *pb - *pe;
+  }
+  if (cc->auto_pad && strcmp(cc->auto_pad, "VALID")) {
+    int64_t out = (in + s - 1) / s, total = (out - 1) * s + dk - in;
+    if (total < 0) total = 0;
+    *pb = !strcmp(cc->auto_pad, "SAME_UPPER") ? total / 2 : total - total / 2;
+    *pe = total - *pb;
+    return out;
+  }
+  *pb = cc->auto_pad ? 0 : cc->pads[i];
+  *pe = cc->auto_pad ? 0 : cc->pads[i + cc->nsp];
+  return (in + *pb + *pe - dk) / s + 1;
+}
+
+/* Plain NCHW loops over every (output, input channel, tap); transposed
+ * convolution scatters each input pixel into the output instead. */
+static void ref_conv(const conv_case *cc, const float *x, const float *w, const float *b, float *y,
+                     int64_t *yd) {
+  int64_t pb[3] = {0}, out[3] = {1, 1, 1}, in[3] = {1, 1, 1}, k[3] = {1, 1, 1}, s[3] = {1, 1, 1},
+          d[3] = {1, 1, 1}, pe;
+  for (int i = 0; i < cc->nsp; i++) {
+    out[i] = ref_pads(cc, i, &pb[i], &pe);
+    in[i] = cc->in[i], k[i] = cc->k[i], s[i] = cc->s[i], d[i] = cc->d[i];
+  }
+  yd[0] = cc->n, yd[1] = cc->m;
+  for (int i = 0; i < cc->nsp; i++)
+    yd[2 + i] = out[i];
+  int64_t cg = cc->c / cc->group, mg = cc->m / cc->group, osz = out[0] * out[1] * out[2];
+  int64_t isz = in[0] * in[1] * in[2], ksz = k[0] * k[1] * k[2];
+  for (int64_t n = 0; n < cc->n; n++)
+    for (int64_t m = 0; m < cc->m; m++)
+      for (int64_t p = 0; p < osz; p++)
+        y[(n * cc->m + m) * osz + p] = b ? b[m] : 0;
+  for (int64_t n = 0; n < cc->n; n++)
+    for (int64_t m = 0; m < cc->m; m++) {
+      int64_t g = m / mg;
+      for (int64_t ci = 0; ci < cg; ci++)
+        for (int64_t a = 0; a < (cc->transposed ? in[0] : out[0]); a++)
+          for (int64_t bb = 0; bb < (cc->transposed ? in[1] : out[1]); bb++)
+            for (int64_t e = 0; e < (cc->transposed ? in[2] : out[2]); e++)
+              for (int64_t ka = 0; ka < k[0]; ka++)
+                for (int64_t kb = 0; kb < k[1]; kb++)
+                  for (int64_t ke = 0; ke < k[2]; ke++) {
+                    int64_t q[3], src[3] = {a, bb, e}, kk[3] = {ka, kb, ke};
+                    const int64_t *lim = cc->transposed ? out : in;
+                    bool ok = true;
+                    for (int i = 0; i < 3; i++) {
+                      q[i] = src[i] * s[i] + kk[i] * d[i] - pb[i];
+                      ok = ok && q[i] >= 0 && q[i] < lim[i];
+                    }
+                    if (!ok) continue;
+                    int64_t kidx = (ka * k[1] + kb) * k[2] + ke;
+                    if (cc->transposed) {
+                      float xv =
+                          x[((n * cc->c + g * cg + ci) * isz) + (a * in[1] + bb) * in[2] + e];
+                      float wv = w[((g * cg + ci) * mg + (m - g * mg)) * ksz + kidx];
+                      y[(n * cc->m + m) * osz + (q[0] * out[1] + q[1]) * out[2] + q[2]] += xv * wv;
+                    } else {
+                      float xv = x[((n * cc->c + g * cg + ci) * isz) +
+                                   (q[0] * in[1] + q[1]) * in[2] + q[2]];
+                      float wv = w[(m * cg + ci) * ksz + kidx];
+                      y[(n * cc->m + m) * osz + (a * out[1] + bb) * out[2] + e] += xv * wv;
+                    }
+                  }
+    }
+}
+
+static void conv_case_run(const conv_case *cc) {
+  int rank = cc->nsp + 2;
+  int64_t xd[5] = {cc->n, cc->c}, wd[5], yd[5], xn = cc->n * cc->c, wn;
+  wd[0] = cc->transposed ? cc->c : cc->m;
+  wd[1] = cc->transposed ? cc->m / cc->group : cc->c / cc->group;
+  wn = wd[0] * wd[1];
+  for (int i = 0; i < cc->nsp; i++)
+    xd[2 + i] = cc->in[i], wd[2 + i] = cc->k[i], xn *= cc->in[i], wn *= cc->k[i];
+  float *x = malloc(sizeof(float) * (size_t)xn), *w = malloc(sizeof(float) * (size_t)wn);
+  float b[64], *y = malloc(sizeof(float) * 200000);
+  assert_true(x && w && y && cc->m <= 64);
+  for (int64_t i = 0; i < xn; i++)
+    x[i] = rng_value();
+  for (int64_t i = 0; i < wn; i++)
+    w[i] = rng_value();
+  for (int64_t i = 0; i < cc->m; i++)
+    b[i] = rng_value();
+  ref_conv(cc, x, w, cc->bias ? b : NULL, y, yd);
+  for (int w_const = 0; w_const < 2; w_const++)
+    for (int threads = 1; threads <= 2; threads++) {
+      op_test t;
+      op_test_init(&t, 13);
+      int in[3];
+      in[0] = op_test_input(&t, "X", F, rank, xd, x);
+      in[1] =
+          w_const ? op_test_const(&t, "W", F, rank, wd, w) : op_test_input(&t, "W", F, rank, wd, w);
+      if (cc->bias) in[2] = op_test_const(&t, "B", F, 1, (int64_t[]){cc->m}, b);
+      int out = op_test_value(&t, "Y");
+      int node = op_test_node(&t, cc->transposed ? "ConvTranspose" : "Conv", in, cc->bias ? 3 : 2,
+                              &out, 1);
+      op_test_attr_ints(&t, node, "strides", cc->nsp, cc->s);
+      op_test_attr_ints(&t, node, "dilations", cc->nsp, cc->d);
+      op_test_attr_int(&t, node, "group", cc->group);
+      if (cc->auto_pad)
+        op_test_attr_string(&t, node, "auto_pad", cc->auto_pad);
+      else
+        op_test_attr_ints(&t, node, "pads", 2 * cc->nsp, cc->pads);
+      if (cc->transposed) op_test_attr_ints(&t, node, "output_padding", cc->nsp, cc->out_pad);
+      op_test_output(&t, out);
+      onnxi_status st = op_test_run(&t, threads);
+      if (st != ONNXI_OK) fail_msg("case failed: %s", t.err.message);
+      op_test_expect(&t, 0, F, rank, yd, y, 1e-4, 1e-4);
+      op_test_release(&t);
+    }
+  free(x);
+  free(w);
+  free(y);
+}
+
+static void test_conv_random(void **state) {
+  (void)state;
+  /* clang-format off */
+  static const conv_case cases[] = {
+      /* dense, padded asymmetrically, strided, dilated, batch 2 */
+      {false, 2, 2, 3, 4, 1, {7, 6}, {3, 2}, {2, 1}, {1, 2}, {1, 0, 2, 1}, {0}, NULL, true},
+      /* grouped */
+      {false, 2, 1, 6, 4, 2, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      /* depthwise, and depthwise with multiplier 2 */
+      {false, 2, 2, 8, 8, 8, {6, 7}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      {false, 2, 1, 4, 8, 4, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, "SAME_LOWER", false},
+      /* 1x1, many channels */
+      {false, 2, 1, 70, 33, 1, {3, 4}, {1, 1}, {1, 1}, {1, 1}, {0}, {0}, NULL, true},
+      {false, 2, 1, 2, 3, 1, {6, 5}, {2, 3}, {2, 3}, {2, 1}, {0}, {0}, "SAME_UPPER", true},
+      {false, 2, 1, 2, 3, 1, {6, 5}, {2, 3}, {2, 2}, {1, 1}, {0}, {0}, "VALID", false},
+      /* 1-D and 3-D (reference kernel) */
+      {false, 1, 2, 4, 6, 2, {9}, {3}, {2}, {2}, {2, 1}, {0}, NULL, true},
+      {false, 3, 1, 2, 2, 1, {4, 3, 5}, {2, 2, 3}, {1, 2, 1}, {1, 1, 2}, {1, 0, 0, 0, 1, 1}, {0}, NULL, true},
+      /* transposed: grouped, strided, padded, output_padding, dilated */
+      {true, 2, 2, 4, 6, 2, {3, 4}, {3, 2}, {2, 3}, {1, 1}, {1, 0, 0, 1}, {1, 2}, NULL, true},
+      {true, 2, 1, 3, 2, 1, {4, 4}, {3, 3}, {2, 2}, {2, 1}, {0}, {1, 0}, "SAME_LOWER", false},
+      {true, 2, 1, 2, 2, 1, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, NULL, true},
+      {true, 1, 1, 2, 3, 1, {5}, {3}, {2}, {1}, {1, 0}, {1}, NULL, true},
+      {true, 3, 1, 2, 2, 2, {2, 3, 2}, {2, 2, 2}, {2, 1, 2}, {1, 1, 1}, {0, 1, 0, 0, 0, 1}, {0}, NULL, true},
+  };
+  /* clang-format on */
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    conv_case_run(&cases[i]);
+}
+
+/* --- re-planning: one session, two input shapes ------------------------- */
+
+static void test_conv_replan(void **state) {
+  (void)state;
+  for (int pass = 0; pass < 2; pass++) {
+    op_test t;
+    op_test_init(&t, 13);
+    int x = op_test_input(&t, "X", F, 4, (int64_t[]){1, 1, 5, 5}, ramp25);
+    int w = op_test_const(&t, "W", F, 4, (int64_t[]){1, 1, 3, 3}, ones9);
+    int y = op_test_value(&t, "Y");
+    int node = op_test_node(&t, "Conv", (int[]){x, w}, 2, &y, 1);
+    op_test_attr_string(&t, node, "auto_pad", pass ? "SAME_LOWER" : "NOTSET");
+    op_test_output(&t, y);
+    for (int d = 0; d < 4; d++)
+      t.model.graph.values[x].shape.dims[d].value = -1;
+    exec_session *s = NULL;
+    onnxi_error err = {0};
+    assert_int_equal(ir_graph_sort(&t.model.graph, &err), ONNXI_OK);
+    assert_int_equal(exec_session_create(&t.model, 2, &s, &err), ONNXI_OK);
+    for (int round = 0; round < 3; round++) {
+      int64_t side = round == 1 ? 4 : 5, dims[1][IR_MAX_RANK] = {{1, 1, side, side}};
+      int32_t rank = 4;
+      float xin[25];
+      for (int i = 0; i < side * side; i++)
+        xin[i] = (float)i;
+      const void *feed[1] = {xin};
+      if (exec_session_prepare(s, &rank, (const int64_t(*)[IR_MAX_RANK])dims, feed, &err) ||
+          exec_session_run(s, feed, &err))
+        fail_msg("%s", err.message);
+      const op_tensor *o = exec_session_output(s, 0);
+      int64_t want_side = pass ? side : side - 2;
+      assert_int_equal(o->dims[2], want_side);
+      /* the centre pixel of a 3x3 box sum over a ramp is 9x its value */
+      float centre = ((const float *)o->data)[want_side + 1];
+      assert_true(centre == 9.0f * (float)(pass ? side + 1 : 2 * side + 2));
+    }
+    exec_session_free(s);
+    op_test_release(&t);
+  }
+}
+
+/* --- errors ----------------------------------------------------------- */
+
+typedef struct err_case {
+  const char *op;
+  int64_t xd[4], wd[4];
+  int wrank;
+  const char *attr;
+  int n_vals;
+  int64_t vals[4];
+  const char *str_attr, *str_val;
+  const char *want;
+} err_case;
+
+static void err_case_run(const err_case *ec) {
+  static float data[4096];
+  op_test t;
+  op_test_init(&t, 13);
+  int x = op_test_input(&t, "X", F, 4, ec->xd, data);
+  int w = op_test_const(&t, "W", F, ec->wrank, ec->wd, data);
+  int y = op_test_value(&t, "Y");
+  int node = op_test_node(&t, ec->op, (int[]){x, w}, 2, &y, 1);
+  if (ec->attr && ec->n_vals == 1)
+    op_test_attr_int(&t, node, ec->attr, ec->vals[0]);
+  else if (ec->attr)
+    op_test_attr_ints(&t, node, ec->attr, ec->n_vals, ec->vals);
+  if (ec->str_attr) op_test_attr_string(&t, node, ec->str_attr, ec->str_val);
+  op_test_output(&t, y);
+  onnxi_status st = op_test_run(&t, 1);
+  assert_int_not_equal(st, ONNXI_OK);
+  if (!strstr(t.err.message, ec->want))
+    fail_msg("message '%s' lacks '%s'", t.err.message, ec->want);
+  op_test_release(&t);
+}
+
+static void test_conv_errors(void **state) {
+  (void)state;
+  /* clang-format off */
+  static const err_case cases[] = {
+      {"Conv", {1, 6, 5, 5}, {4, 2, 3, 3}, 4, "group", 1, {4}, NULL, NULL, "4 does not divide 6 input channels"},
+      {"Conv", {1, 6, 5, 5}, {3, 3, 3, 3}, 4, "group", 1, {2}, NULL, NULL, "2 does not divide 3 output channels"},
+      {"Conv", {1, 6, 5, 5}, {4, 2, 3, 3}, 4, NULL, 0, {0}, NULL, NULL, "input channels per group"},
+      {"Conv", {1, 1, 5, 5}, {1, 1, 7, 3}, 4, NULL, 0, {0}, NULL, NULL, "exceeds the padded input"},
+      {"Conv", {1, 1, 5, 5}, {1, 1, 3, 3}, 4, "dilations", 2, {3, 1}, NULL, NULL, "exceeds the padded input"},
+      {"Conv", {1, 1, 5, 5}, {1, 1, 3, 3}, 4, "strides", 2, {0, 1}, NULL, NULL, "attribute 'strides'"},
+      {"Conv", {1, 1, 5, 5}, {1, 1, 3, 3}, 4, "strides", 2, {-1, 1}, NULL, NULL, "attribute 'strides'"},
+      {"Conv", {1, 1, 5, 5}, {1, 1, 3, 3}, 4, "pads", 4, {-1, 0, 0, 0}, NULL, NULL, "attribute 'pads'"},
+      {"Conv", {1, 1, 5, 5}, {1, 1, 3, 3}, 4, "pads", 3, {1, 1, 1}, NULL, NULL, "attribute 'pads'"},
+      {"Conv", {1, 1, 5, 5}, {1, 1, 3, 3}, 4, "strides", 3, {1, 1, 1}, NULL, NULL, "attribute 'strides' has 3 values"},
+      {"Conv", {1, 1, 5, 5}, {1, 1, 3, 3}, 4, "kernel_shape", 2, {2, 2}, NULL, NULL, "attribute 'kernel_shape'"},
+      {"Conv", {1, 1, 5, 5}, {1, 1, 3, 3}, 4, "group", 1, {0}, NULL, NULL, "attribute 'group'"},
+      {"Conv", {1, 1, 5, 5}, {1, 9}, 2, NULL, 0, {0}, NULL, NULL, "weight 'W' has rank 2"},
+      {"Conv", {1, 1, 5, 5}, {1, 1, 3}, 3, NULL, 0, {0}, NULL, NULL, "weight 'W' has rank 3, expected 4"},
+      {"Conv", {1, 1, 5, 5}, {1, 1, 3, 3}, 4, NULL, 0, {0}, "auto_pad", "SAME", "attribute 'auto_pad'"},
+      {"ConvTranspose", {1, 2, 3, 3}, {3, 1, 3, 3}, 4, NULL, 0, {0}, NULL, NULL, "input channels"},
+      {"ConvTranspose", {1, 2, 3, 3}, {2, 1, 3, 3}, 4, "group", 1, {3}, NULL, NULL, "3 does not divide 2 input channels"},
+      {"ConvTranspose", {1, 1, 3, 3}, {1, 1, 3, 3}, 4, "pads", 4, {4, 4, 4, 4}, NULL, NULL, "is not positive"},
+      {"ConvTranspose", {1, 1, 3, 3}, {1, 1, 3, 3}, 4, "output_padding", 3, {1, 1, 1}, NULL, NULL, "attribute 'output_padding'"},
+  };
+  /* clang-format on */
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    err_case_run(&cases[i]);
+}
+
+static void test_conv_error_types(void **state) {
+  (void)state;
+  static const double xd[25] = {0};
+  static const float w[9] = {0}, b[2] = {0};
+  op_test t;
+  op_test_init(&t, 13);
+  int x = op_test_input(&t, "X", ONNXI_DTYPE_DOUBLE, 4, (int64_t[]){1, 1, 5, 5}, xd);
+  int wv = op_test_const(&t, "W", F, 4, (int64_t[]){1, 1, 3, 3}, w);
+  int y = op_test_value(&t, "Y");
+  op_test_node(&t, "Conv", (int[]){x, wv}, 2, &y, 1);
+  op_test_output(&t, y);
+  assert_int_equal(op_test_run(&t, 1), ONNXI_ERR_UNSUPPORTED);
+  assert_non_null(strstr(t.err.message, "input 'X' has type"));
+  op_test_release(&t);
+  /* bias of the wrong size */
+  op_test_init(&t, 13);
+  x = op_test_input(&t, "X", F, 4, (int64_t[]){1, 1, 5, 5}, ramp25);
+  wv = op_test_const(&t, "W", F, 4, (int64_t[]){1, 1, 3, 3}, w);
+  int bv = op_test_const(&t, "B", F, 1, (int64_t[]){2}, b);
+  y = op_test_value(&t, "Y");
+  op_test_node(&t, "Conv", (int[]){x, wv, bv}, 3, &y, 1);
+  op_test_output(&t, y);
+  assert_int_not_equal(op_test_run(&t, 1), ONNXI_OK);
+  assert_non_null(strstr(t.err.message, "bias 'B' has 2 values, expected 1"));
+  op_test_release(&t);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_conv_basic),
+      cmocka_unit_test(test_conv_strides),
+      cmocka_unit_test(test_conv_auto_pad),
+      cmocka_unit_test(test_conv_dilations),
+      cmocka_unit_test(test_conv_groups_bias_batch),
+      cmocka_unit_test(test_conv_1d_3d),
+      cmocka_unit_test(test_conv_clamp),
+      cmocka_unit_test(test_conv_empty_batch),
+      cmocka_unit_test(test_conv_transpose_basic),
+      cmocka_unit_test(test_conv_transpose_attrs),
+      cmocka_unit_test(test_conv_transpose_dilations_bias),
+      cmocka_unit_test(test_conv_random),
+      cmocka_unit_test(test_conv_replan),
+      cmocka_unit_test(test_conv_errors),
+      cmocka_unit_test(test_conv_error_types),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
