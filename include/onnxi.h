@@ -59,6 +59,9 @@ typedef struct onnxi_model onnxi_model;
 typedef struct onnxi_load_options {
   /* Total bytes of weights (initializers, external data) accepted; 0 = no cap. */
   uint64_t max_weight_bytes;
+  /* Graph passes not to run: comma-separated names ("fold,bn-fold"), or
+   * "all". NULL runs every pass (see `onnxi dump --passes`). */
+  const char *disable_passes;
 } onnxi_load_options;
 
 /* Tensor description: dims[i] < 0 means a dimension not known until run time;

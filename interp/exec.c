@@ -75,15 +75,20 @@ static onnxi_status exec_session_init_kernels(exec_session *s, onnxi_error *err)
   return ONNXI_OK;
 }
 
-onnxi_status exec_session_create(const ir_model *m, int threads, exec_session **out,
-                                 onnxi_error *err) {
-  *out = NULL;
-  onnxi_status st = exec_model_check(m, err);
-  if (st != ONNXI_OK) return st;
+onnxi_status exec_xnnpack_init(onnxi_error *err) {
   pthread_once(&exec_xnn_once, exec_xnn_init);
   if (exec_xnn_status != xnn_status_success)
     return err_set(err, ONNXI_ERR_RUNTIME, "XNNPACK failed to initialize (status %d)",
                    (int)exec_xnn_status);
+  return ONNXI_OK;
+}
+
+onnxi_status exec_session_create(const ir_model *m, int threads, exec_session **out,
+                                 onnxi_error *err) {
+  *out = NULL;
+  onnxi_status st = exec_model_check(m, err);
+  if (st == ONNXI_OK) st = exec_xnnpack_init(err);
+  if (st != ONNXI_OK) return st;
   if (threads < 0) return err_set(err, ONNXI_ERR_INVALID_ARG, "thread count %d < 0", threads);
   exec_session *s = calloc(1, sizeof *s);
   if (!s) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory");

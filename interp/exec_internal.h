@@ -6,6 +6,8 @@
 
 #define EXEC_MAX_IO 1024 /* inputs or outputs of one node (Concat/Sum fan-in) */
 
+/* One-time XNNPACK initialisation (thread-safe). */
+onnxi_status exec_xnnpack_init(onnxi_error *err);
 void exec_context_init(const exec_session *s, int32_t node, exec_plan *p, onnxi_error *err,
                        op_context *ctx);
 size_t exec_dtype_elem_size(int32_t dtype);

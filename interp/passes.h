@@ -1,0 +1,12 @@
+/* Entry points of the individual passes (one file each: pass_<name>.c). */
+#ifndef ONNXI_PASSES_H
+#define ONNXI_PASSES_H
+
+#include "pass.h"
+
+onnxi_status pass_identity_run(pass_context *ctx);
+onnxi_status pass_fold_run(pass_context *ctx);
+onnxi_status pass_bn_fold_run(pass_context *ctx);
+onnxi_status pass_act_fuse_run(pass_context *ctx);
+
+#endif
