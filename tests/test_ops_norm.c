@@ -1,0 +1,339 @@
+/* BatchNormalization and InstanceNormalization: numpy-computed cases for
+ * NHWC (rank 4) and PLAIN (rank 2, 3) inputs, constant and run-time
+ * parameters, training mode, opset-7 spatial=0, and error cases. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "op_test.h"
+
+#define F ONNXI_DTYPE_FLOAT
+#define DIMS(...) ((const int64_t[]){__VA_ARGS__})
+
+static const float S3[] = {1, 0.5f, 2}, B3[] = {0, 1, -1}, M3[] = {0.5f, -1, 2},
+                   V3[] = {1, 4, 0.25f};
+
+static float X4[12];
+
+static void x4_fill(void) {
+  for (int i = 0; i < 12; i++) X4[i] = (float)i * 0.5f - 2;
+}
+
+/* BatchNormalization on x with S3, B3, M3, V3; params const when const_params. */
+static void bn_case(int64_t opset, int rank, const int64_t *dims, const float *x, bool const_params,
+                    float eps, const float *want, int threads) {
+  op_test t;
+  op_test_init(&t, opset);
+  int ids[5];
+  ids[0] = op_test_input(&t, "X", F, rank, dims, x);
+  const float *p[4] = {S3, B3, M3, V3};
+  static const char *names[4] = {"scale", "B", "mean", "var"};
+  for (int k = 0; k < 4; k++)
+    ids[k + 1] = const_params ? op_test_const(&t, names[k], F, 1, DIMS(3), p[k])
+                              : op_test_input(&t, names[k], F, 1, DIMS(3), p[k]);
+  int y = op_test_value(&t, "Y");
+  int n = op_test_node(&t, "BatchNormalization", ids, 5, (int[]){y}, 1);
+  if (eps != 1e-5f) op_test_attr_float(&t, n, "epsilon", eps);
+  op_test_output(&t, y);
+  if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s", t.err.message);
+  op_test_expect(&t, 0, F, rank, dims, want, 1e-5, 1e-5);
+  op_test_release(&t);
+}
+
+static void test_bn_nhwc_and_plain(void **state) {
+  (void)state;
+  x4_fill();
+  static const float want4[] = {-2.4999876f, -1.99999f,   -1.4999925f, -0.999995f,
+                                1.2499998f,  1.3749995f,  1.4999994f,  1.6249993f,
+                                -1.0f,       0.99995995f, 2.9999199f,  4.9998798f};
+  static const float want4_eps[] = {-2.0412414f, -1.6329931f, -1.2247448f, -0.8164966f,
+                                    1.2357023f,  1.3535534f,  1.4714046f,  1.5892557f,
+                                    -1.0f,       0.1547005f,  1.309401f,   2.4641018f};
+  static const float x3[] = {-2, -1.5f, 0, 0.5f, 2, 2.5f, -2, -1.5f, 0, 0.5f, 2, 2.5f};
+  static const float want3[] = {-2.4999876f, -1.99999f, 1.2499998f, 1.3749995f, -1.0f, 0.99995995f,
+                                -2.4999876f, -1.99999f, 1.2499998f, 1.3749995f, -1.0f, 0.99995995f};
+  static const float x2[] = {1, 2, 3, 4, 5, 6};
+  static const float want2[] = {0.4999975f, 1.749999f, 2.9999199f,
+                                3.4999826f, 2.499998f, 14.99968f};
+  for (int v = 0; v < 4; v++) {
+    bool c = v & 1;
+    int threads = 1 + (v >> 1);
+    bn_case(15, 4, DIMS(1, 3, 2, 2), X4, c, 1e-5f, want4, threads);
+    bn_case(9, 4, DIMS(1, 3, 2, 2), X4, c, 0.5f, want4_eps, threads);
+    bn_case(13, 3, DIMS(2, 3, 2), x3, c, 1e-5f, want3, threads);
+    bn_case(7, 2, DIMS(2, 3), x2, c, 1e-5f, want2, threads);
+  }
+}
+
+static void test_bn_training(void **state) {
+  (void)state;
+  x4_fill();
+  static const float want_y[] = {-1.3416193f, -0.44720644f, 0.44720644f,  1.3416193f,
+                                 0.32919037f, 0.77639675f,  1.2236032f,   1.6708096f,
+                                 -3.6832385f, -1.8944129f,  -0.10558712f, 1.6832385f};
+  static const float want_m[] = {0.325f, -0.825f, 2.075f},
+                     want_v[] = {0.93125f, 3.63125f, 0.25625f};
+  for (int threads = 1; threads <= 2; threads++) {
+    op_test t;
+    op_test_init(&t, 15);
+    int ids[5] = {
+        op_test_input(&t, "X", F, 4, DIMS(1, 3, 2, 2), X4),
+        op_test_const(&t, "s", F, 1, DIMS(3), S3), op_test_const(&t, "b", F, 1, DIMS(3), B3),
+        op_test_input(&t, "m", F, 1, DIMS(3), M3), op_test_input(&t, "v", F, 1, DIMS(3), V3)};
+    int y = op_test_value(&t, "Y"), rm = op_test_value(&t, "rm"), rv = op_test_value(&t, "rv");
+    int n = op_test_node(&t, "BatchNormalization", ids, 5, (int[]){y, rm, rv}, 3);
+    op_test_attr_int(&t, n, "training_mode", 1);
+    op_test_output(&t, y);
+    op_test_output(&t, rm);
+    op_test_output(&t, rv);
+    if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s", t.err.message);
+    op_test_expect(&t, 0, F, 4, DIMS(1, 3, 2, 2), want_y, 1e-5, 1e-5);
+    op_test_expect(&t, 1, F, 1, DIMS(3), want_m, 1e-6, 1e-6);
+    op_test_expect(&t, 2, F, 1, DIMS(3), want_v, 1e-6, 1e-6);
+    op_test_release(&t);
+  }
+}
+
+static void test_bn_spatial0_and_double(void **state) {
+  (void)state;
+  float x[12], p[6], b[6], m[6];
+  for (int i = 0; i < 12; i++) x[i] = (float)i - 5;
+  for (int i = 0; i < 6; i++) p[i] = (float)i * 0.5f + 0.5f, b[i] = -p[i], m[i] = p[i] * 0.1f;
+  static const float want[] = {-4.0708537f, -5.0999794f, -5.357934f, -5.1112623f,
+                               -4.4764194f, -3.5196145f, 0.1717447f, 0.8999904f,
+                               1.990511f,   3.373998f,   5.0103946f, 6.872672f};
+  op_test t;
+  op_test_init(&t, 7);
+  int ids[5] = {
+      op_test_input(&t, "X", F, 3, DIMS(2, 2, 3), x), op_test_const(&t, "s", F, 2, DIMS(2, 3), p),
+      op_test_const(&t, "b", F, 2, DIMS(2, 3), b), op_test_const(&t, "m", F, 2, DIMS(2, 3), m),
+      op_test_const(&t, "v", F, 2, DIMS(2, 3), p)};
+  int y = op_test_value(&t, "Y");
+  int n = op_test_node(&t, "BatchNormalization", ids, 5, (int[]){y}, 1);
+  op_test_attr_int(&t, n, "spatial", 0);
+  op_test_output(&t, y);
+  if (op_test_run(&t, 1) != ONNXI_OK) fail_msg("%s", t.err.message);
+  op_test_expect(&t, 0, F, 3, DIMS(2, 2, 3), want, 1e-5, 1e-5);
+  op_test_release(&t);
+
+  /* double input with float parameters (opset 15 allows mixed T, T1, T2) */
+  x4_fill();
+  double xd[12], wd[12];
+  static const float want4[] = {-2.4999876f, -1.99999f,   -1.4999925f, -0.999995f,
+                                1.2499998f,  1.3749995f,  1.4999994f,  1.6249993f,
+                                -1.0f,       0.99995995f, 2.9999199f,  4.9998798f};
+  for (int i = 0; i < 12; i++) xd[i] = X4[i], wd[i] = want4[i];
+  op_test_init(&t, 15);
+  int idd[5] = {
+      op_test_input(&t, "X", ONNXI_DTYPE_DOUBLE, 4, DIMS(1, 3, 2, 2), xd),
+      op_test_const(&t, "s", F, 1, DIMS(3), S3), op_test_const(&t, "b", F, 1, DIMS(3), B3),
+      op_test_const(&t, "m", F, 1, DIMS(3), M3), op_test_const(&t, "v", F, 1, DIMS(3), V3)};
+  y = op_test_value(&t, "Y");
+  op_test_node(&t, "BatchNormalization", idd, 5, (int[]){y}, 1);
+  op_test_output(&t, y);
+  if (op_test_run(&t, 2) != ONNXI_OK) fail_msg("%s", t.err.message);
+  op_test_expect(&t, 0, ONNXI_DTYPE_DOUBLE, 4, DIMS(1, 3, 2, 2), wd, 1e-6, 1e-6);
+  op_test_release(&t);
+}
+
+static void bn_error(int64_t opset, int64_t c_params, const char *attr, int64_t v,
+                     const char *msg) {
+  x4_fill();
+  op_test t;
+  op_test_init(&t, opset);
+  int ids[5] = {op_test_input(&t, "X", F, 4, DIMS(1, 3, 2, 2), X4)};
+  static const char *names[4] = {"scale", "B", "mean", "var"};
+  for (int k = 0; k < 4; k++) ids[k + 1] = op_test_const(&t, names[k], F, 1, DIMS(c_params), X4);
+  int y = op_test_value(&t, "Y");
+  int n = op_test_node(&t, "BatchNormalization", ids, 5, (int[]){y}, 1);
+  if (attr) op_test_attr_int(&t, n, attr, v);
+  op_test_output(&t, y);
+  assert_int_not_equal(op_test_run(&t, 1), ONNXI_OK);
+  if (!strstr(t.err.message, msg)) fail_msg("message '%s' lacks '%s'", t.err.message, msg);
+  op_test_release(&t);
+}
+
+static void test_bn_errors(void **state) {
+  (void)state;
+  bn_error(15, 4, NULL, 0, "input 'scale' has 4 elements, expected 3");
+  bn_error(15, 3, "training_mode", 2, "attribute 'training_mode' must be 0 or 1");
+  op_test t;
+  op_test_init(&t, 15);
+  x4_fill();
+  int ids[3] = {op_test_input(&t, "X", F, 4, DIMS(1, 3, 2, 2), X4),
+                op_test_const(&t, "s", F, 1, DIMS(3), S3),
+                op_test_const(&t, "b", F, 1, DIMS(3), B3)};
+  int y = op_test_value(&t, "Y");
+  op_test_node(&t, "BatchNormalization", ids, 3, (int[]){y}, 1);
+  op_test_output(&t, y);
+  assert_int_equal(op_test_run(&t, 1), ONNXI_ERR_INVALID_MODEL);
+  assert_non_null(strstr(t.err.message, "expects 5 inputs"));
+  op_test_release(&t);
+}
+
+/* --- InstanceNormalization ---------------------------------------------------------------- */
+
+static const float XI[] = {1, 5, 2, 8, 0, 0, 1, 3, -1, 2,  4, 4,
+                           3, 3, 3, 3, 9, 1, 0, 2, 5,  -5, 2, 0};
+
+static void in_case(int rank, const int64_t *dims, const float *x, bool const_params, float eps,
+                    const float *want, int threads) {
+  op_test t;
+  op_test_init(&t, 13);
+  int ids[3] = {op_test_input(&t, "X", F, rank, dims, x)};
+  ids[1] = const_params ? op_test_const(&t, "s", F, 1, DIMS(dims[1]), S3)
+                        : op_test_input(&t, "s", F, 1, DIMS(dims[1]), S3);
+  ids[2] = const_params ? op_test_const(&t, "b", F, 1, DIMS(dims[1]), B3)
+                        : op_test_input(&t, "b", F, 1, DIMS(dims[1]), B3);
+  int y = op_test_value(&t, "Y");
+  int n = op_test_node(&t, "InstanceNormalization", ids, 3, (int[]){y}, 1);
+  if (eps != 1e-5f) op_test_attr_float(&t, n, "epsilon", eps);
+  op_test_output(&t, y);
+  if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s", t.err.message);
+  op_test_expect(&t, 0, F, rank, dims, want, 1e-5, 1e-5);
+  op_test_release(&t);
+}
+
+static void test_in_nhwc_and_plain(void **state) {
+  (void)state;
+  static const float want4[] = {-1.0954444f,
+                                0.36514813f,
+                                -0.73029625f,
+                                1.4605925f,
+                                0.59175307f,
+                                0.59175307f,
+                                1.0f,
+                                1.8164939f,
+                                -4.1764016f,
+                                -1.2443386f,
+                                0.71037006f,
+                                0.71037006f,
+                                0,
+                                0,
+                                0,
+                                0,
+                                1.8485278f,
+                                0.71715736f,
+                                0.5757361f,
+                                0.8585787f,
+                                1.4724891f,
+                                -4.021931f,
+                                -0.17583692f,
+                                -1.274721f};
+  static const float want3[] = {-1.0882144f,
+                                0.36273813f,
+                                -0.72547626f,
+                                1.4509525f,
+                                0.6047153f,
+                                0.6047153f,
+                                1.0f,
+                                1.7905694f,
+                                -4.1391444f,
+                                -1.2414726f,
+                                0.69030845f,
+                                0.69030845f,
+                                0,
+                                0,
+                                0,
+                                0,
+                                1.8451543f,
+                                0.7182819f,
+                                0.5774229f,
+                                0.859141f,
+                                1.4632125f,
+                                -4.010593f,
+                                -0.17892915f,
+                                -1.2736902f};
+  for (int v = 0; v < 4; v++) {
+    in_case(4, DIMS(2, 3, 2, 2), XI, v & 1, 1e-5f, want4, 1 + (v >> 1));
+    in_case(3, DIMS(2, 3, 4), XI, v & 1, 0.1f, want3, 1 + (v >> 1));
+  }
+}
+
+static void fill(float *x, int64_t n, unsigned seed) {
+  uint32_t s = seed * 2654435761u + 1;
+  for (int64_t i = 0; i < n; i++) {
+    s = s * 1664525u + 1013904223u;
+    x[i] = (float)((s >> 8) & 0xffff) / 8192.0f + 100.0f; /* offset: tests the two-pass variance */
+  }
+}
+
+static void test_in_random_many_channels(void **state) {
+  (void)state;
+  enum { N = 2, C = 70, H = 5, W = 7, S = H * W };
+  float *x = malloc(sizeof(float) * N * C * S), *want = malloc(sizeof(float) * N * C * S);
+  float sc[C], bi[C];
+  fill(x, N * C * S, 3);
+  for (int c = 0; c < C; c++) sc[c] = 0.5f + (float)c / C, bi[c] = (float)c * 0.1f - 1;
+  for (int n = 0; n < N; n++)
+    for (int c = 0; c < C; c++) {
+      const float *p = x + (n * C + c) * S;
+      double m = 0, v = 0;
+      for (int i = 0; i < S; i++) m += p[i];
+      m /= S;
+      for (int i = 0; i < S; i++) v += (p[i] - m) * (p[i] - m);
+      v /= S;
+      for (int i = 0; i < S; i++)
+        want[(n * C + c) * S + i] = (float)(sc[c] * (p[i] - m) / sqrt(v + 1e-5) + bi[c]);
+    }
+  for (int threads = 1; threads <= 2; threads++) {
+    op_test t;
+    op_test_init(&t, 13);
+    int ids[3] = {op_test_input(&t, "X", F, 4, DIMS(N, C, H, W), x),
+                  op_test_const(&t, "s", F, 1, DIMS(C), sc),
+                  op_test_const(&t, "b", F, 1, DIMS(C), bi)};
+    int y = op_test_value(&t, "Y");
+    op_test_node(&t, "InstanceNormalization", ids, 3, (int[]){y}, 1);
+    op_test_output(&t, y);
+    if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s", t.err.message);
+    op_test_expect(&t, 0, F, 4, DIMS(N, C, H, W), want, 1e-4, 1e-4);
+    op_test_release(&t);
+  }
+  free(x), free(want);
+}
+
+static void test_in_errors(void **state) {
+  (void)state;
+  op_test t;
+  op_test_init(&t, 13);
+  int ids[3] = {op_test_input(&t, "X", F, 4, DIMS(2, 3, 2, 2), XI),
+                op_test_const(&t, "s", F, 1, DIMS(2), S3),
+                op_test_const(&t, "b", F, 1, DIMS(3), B3)};
+  int y = op_test_value(&t, "Y");
+  op_test_node(&t, "InstanceNormalization", ids, 3, (int[]){y}, 1);
+  op_test_output(&t, y);
+  assert_int_equal(op_test_run(&t, 1), ONNXI_ERR_INVALID_MODEL);
+  assert_non_null(strstr(t.err.message, "input 'scale' must be a vector of 3 channels"));
+  op_test_release(&t);
+
+  op_test_init(&t, 13);
+  int ids2[3] = {op_test_input(&t, "X", F, 2, DIMS(2, 3), XI),
+                 op_test_const(&t, "s", F, 1, DIMS(3), S3),
+                 op_test_const(&t, "b", F, 1, DIMS(3), B3)};
+  y = op_test_value(&t, "Y");
+  int n = op_test_node(&t, "InstanceNormalization", ids2, 3, (int[]){y}, 1);
+  op_test_attr_float(&t, n, "epsilon", -1.0f);
+  op_test_output(&t, y);
+  assert_int_equal(op_test_run(&t, 1), ONNXI_ERR_INVALID_MODEL);
+  assert_non_null(strstr(t.err.message, "attribute 'epsilon' must be >= 0"));
+  op_test_release(&t);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_bn_nhwc_and_plain),
+      cmocka_unit_test(test_bn_training),
+      cmocka_unit_test(test_bn_spatial0_and_double),
+      cmocka_unit_test(test_bn_errors),
+      cmocka_unit_test(test_in_nhwc_and_plain),
+      cmocka_unit_test(test_in_random_many_channels),
+      cmocka_unit_test(test_in_errors),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
