@@ -15,14 +15,14 @@ onnxi_status err_set(onnxi_error *err, onnxi_status status, const char *fmt, ...
   return status;
 }
 
-onnxi_status err_prefix(onnxi_error *err, const char *fmt, ...) {
-  if (!err) return ONNXI_OK;
+onnxi_status err_prefix(onnxi_error *err, onnxi_status status, const char *fmt, ...) {
+  if (!err) return status;
   char head[ONNXI_ERROR_MAX];
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(head, sizeof head, fmt, ap);
   va_end(ap);
-  if (n < 0) return err->status;
+  if (n < 0) return status;
   /* Truncation is acceptable: the head is the most specific context. */
   size_t hl = (size_t)n < sizeof head - 1 ? (size_t)n : sizeof head - 1;
   if (hl + 2 >= sizeof err->message) hl = sizeof err->message - 3;
@@ -33,7 +33,7 @@ onnxi_status err_prefix(onnxi_error *err, const char *fmt, ...) {
   err->message[hl] = ':';
   err->message[hl + 1] = ' ';
   err->message[hl + 2 + ol] = '\0';
-  return err->status;
+  return status;
 }
 
 void err_clear(onnxi_error *err) {

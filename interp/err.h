@@ -16,8 +16,10 @@
 onnxi_status err_set(onnxi_error *err, onnxi_status status, const char *fmt, ...)
     ONNXI_PRINTF(3, 4);
 
-/* Prepends "prefix: " to an already-set message (adds context on the way up). */
-onnxi_status err_prefix(onnxi_error *err, const char *fmt, ...) ONNXI_PRINTF(2, 3);
+/* Prepends "prefix: " to an already-set message (adds context on the way up)
+ * and returns `status` (err may be NULL). */
+onnxi_status err_prefix(onnxi_error *err, onnxi_status status, const char *fmt, ...)
+    ONNXI_PRINTF(3, 4);
 
 void err_clear(onnxi_error *err);
 

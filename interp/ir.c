@@ -6,10 +6,18 @@
 
 static const char *const ir_op_names[IR_OP_COUNT] = {
     [IR_OP_UNKNOWN] = "<unknown>",
-#define OP(e, n, k, f) [IR_OP_##e] = n,
+#define OP(e, n, k, f, s) [IR_OP_##e] = n,
 #include "op_list.inc"
 #undef OP
 };
+
+static const uint8_t ir_op_since7s[IR_OP_COUNT] = {
+#define OP(e, n, k, f, s) [IR_OP_##e] = s,
+#include "op_list.inc"
+#undef OP
+};
+
+int ir_op_since7(ir_op op) { return (op > 0 && op < IR_OP_COUNT) ? ir_op_since7s[op] : 0; }
 
 ir_op ir_op_from_name(const char *op_type) {
   /* op_list.inc is sorted by enum name, not by op_type: a linear scan over
@@ -310,7 +318,7 @@ onnxi_status ir_graph_sort(ir_graph *g, onnxi_error *err) {
     }
   }
   for (int32_t i = 0; i < g->n_nodes; i++) sorted[i] = g->nodes[order[i]];
-  memcpy(g->nodes, sorted, sizeof *sorted * (size_t)g->n_nodes);
+  if (g->n_nodes) memcpy(g->nodes, sorted, sizeof *sorted * (size_t)g->n_nodes);
   for (int32_t n = 0; n < g->n_nodes; n++)
     for (int32_t k = 0; k < g->nodes[n].n_outputs; k++)
       if (g->nodes[n].outputs[k] != IR_NONE) g->values[g->nodes[n].outputs[k]].producer = n;

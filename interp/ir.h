@@ -22,7 +22,7 @@
 
 typedef enum ir_op {
   IR_OP_UNKNOWN = 0,
-#define OP(e, n, k, f) IR_OP_##e,
+#define OP(e, n, k, f, s) IR_OP_##e,
 #include "op_list.inc"
 #undef OP
   IR_OP_COUNT
@@ -180,6 +180,8 @@ typedef struct ir_model {
 /* --- op kinds and dtypes --- */
 ir_op ir_op_from_name(const char *op_type); /* IR_OP_UNKNOWN if not listed */
 const char *ir_op_name(ir_op op);
+/* Version of the op's definition in effect at opset 7 (0: newer than 7). */
+int ir_op_since7(ir_op op);
 size_t ir_dtype_size(int32_t dtype); /* 0 for STRING/UNDEFINED/unknown */
 bool ir_dtype_valid(int32_t dtype);  /* a dtype onnxi can hold */
 const char *ir_attr_type_name(ir_attr_type t);

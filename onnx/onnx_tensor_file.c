@@ -59,6 +59,6 @@ onnxi_status onnx_tensor_file_read(const char *path, ir_model *holder, ir_tensor
   }
   onnx__tensor_proto__free_unpacked(tp, NULL);
   free(c.real_dir);
-  if (st != ONNXI_OK) return err_prefix(err, "%s", path);
+  if (st != ONNXI_OK) return err_prefix(err, st, "%s", path);
   return ONNXI_OK;
 }
