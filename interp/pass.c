@@ -67,7 +67,7 @@ onnxi_status passes_run(ir_model *m, const char *disabled, FILE *log, onnxi_erro
     st = ir_graph_link(&m->graph, err);
     if (st == ONNXI_OK) st = defs[i].run(&ctx);
     if (st == ONNXI_OK) st = ir_graph_compact(&m->graph, err);
-    if (st != ONNXI_OK) return err_prefix(err, "%s: pass %s", m->path, defs[i].name);
+    if (st != ONNXI_OK) return err_prefix(err, st, "%s: pass %s", m->path, defs[i].name);
     if (log) fprintf(log, "  %d rewrites, %d nodes\n", ctx.changes, m->graph.n_nodes);
   }
   return ONNXI_OK;

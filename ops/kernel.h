@@ -73,7 +73,7 @@ typedef struct op_kernel {
 } op_kernel;
 
 /* The dispatch table generated from interp/op_list.inc; NULL for ops that
- * only import (Constant is handled by the executor). */
+ * only import (IR_OP_UNKNOWN). */
 const op_kernel *op_kernel_find(ir_op op);
 
 /* --- helpers for kernels (ops/kernel.c) --- */
