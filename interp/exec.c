@@ -166,3 +166,62 @@ const op_tensor *exec_session_output(const exec_session *s, int i) {
   if (!s->plan || i < 0 || i >= s->model->graph.n_outputs) return NULL;
   return &s->plan->tensors[s->plan->output_tensor[i]].t;
 }
+
+static const char *exec_layout_name(ir_layout l) { return l == IR_LAYOUT_NHWC ? "nhwc" : "plain"; }
+
+static void exec_tensor_print(FILE *f, const exec_session *s, int32_t id) {
+  if (id == IR_NONE) {
+    fputs("-", f);
+    return;
+  }
+  const exec_plan *p = s->plan;
+  const exec_tensor *e = &p->tensors[id];
+  const char *name = e->value != IR_NONE ? s->model->graph.values[e->value].name : "?";
+  fprintf(f, "%s[", name);
+  for (int d = 0; d < e->t.rank; d++) fprintf(f, d ? "x%lld" : "%lld", (long long)e->t.dims[d]);
+  fprintf(f, "]%s", e->t.rank == 4 ? (e->t.layout == IR_LAYOUT_NHWC ? ":nhwc" : ":nchw") : "");
+  if (e->t.is_const) {
+    fputs("@const", f);
+  } else if (e->group != IR_NONE) {
+    const exec_group *g = &p->groups[e->group];
+    if (g->pinned) fprintf(f, "@pinned:%zu", e->t.nbytes);
+    else fprintf(f, "@%zu:%zu", p->mem.bufs[g->buffer].offset, e->t.nbytes);
+  }
+}
+
+void exec_plan_print(FILE *f, const exec_session *s) {
+  const exec_plan *p = s->plan;
+  if (!p) {
+    fputs("no plan\n", f);
+    return;
+  }
+  fprintf(f, "execution plan: %d steps, activation arena %zu bytes, %d threads\n", p->n_steps,
+          p->mem.arena_bytes, s->threads);
+  for (int32_t i = 0; i < p->n_steps; i++) {
+    const exec_step *st = &p->steps[i];
+    if (st->node == IR_NONE) {
+      fprintf(f, "%4d  reorder -> %s  (", i, exec_layout_name(p->tensors[st->outs[0]].t.layout));
+    } else {
+      const ir_node *n = &s->model->graph.nodes[st->node];
+      const ir_attr *lo = ir_node_attr(n, "onnxi.clamp_min"), *hi = ir_node_attr(n, "onnxi.clamp_max");
+      fprintf(f, "%4d  %s%s '%s'  (", i, n->op_type, lo || hi ? "+clamp" : "", n->name);
+    }
+    for (int32_t k = 0; k < st->n_in; k++) {
+      if (k) fputs(", ", f);
+      exec_tensor_print(f, s, st->ins[k]);
+    }
+    fputs(") -> (", f);
+    for (int32_t k = 0; k < st->n_out; k++) {
+      if (k) fputs(", ", f);
+      exec_tensor_print(f, s, st->outs[k]);
+    }
+    fputs(")\n", f);
+  }
+}
+
+int32_t exec_plan_value_shape(const exec_session *s, int32_t value, int64_t *dims) {
+  if (!s->plan || value < 0 || value >= s->model->graph.n_values) return -1;
+  const op_tensor *t = &s->plan->tensors[value].t;
+  for (int d = 0; d < t->rank; d++) dims[d] = t->dims[d];
+  return t->rank;
+}

@@ -95,5 +95,8 @@ const op_tensor *exec_session_output(const exec_session *s, int i);
 
 /* Prints the plan: step, op, node, inputs, outputs, layout, arena offset, bytes. */
 void exec_plan_print(FILE *f, const exec_session *s);
+/* Concrete shape of an IR value in the current plan: its rank (dims filled),
+ * or -1 when there is no plan or the value was never computed. */
+int32_t exec_plan_value_shape(const exec_session *s, int32_t value, int64_t *dims);
 
 #endif
