@@ -77,6 +77,23 @@ onnxi_status op_attr_floats(const op_context *ctx, const char *name, const float
   return st;
 }
 
+onnxi_status op_io_check(const op_context *ctx, int min_in, int max_in, int min_out, int max_out) {
+  const ir_node *n = ctx->node;
+  if (n->n_inputs < min_in || n->n_inputs > max_in)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "%d inputs given, expected %d to %d", n->n_inputs,
+                    min_in, max_in);
+  if (n->n_outputs < min_out || n->n_outputs > max_out)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "%d outputs given, expected %d to %d",
+                    n->n_outputs, min_out, max_out);
+  for (int i = 0; i < min_in; i++)
+    if (n->inputs[i] == IR_NONE)
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input %d is missing", i);
+  for (int i = 0; i < min_out; i++)
+    if (n->outputs[i] == IR_NONE)
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "output %d is missing", i);
+  return ONNXI_OK;
+}
+
 const ir_value *op_input_const(const op_context *ctx, int k) {
   if (k < 0 || k >= ctx->node->n_inputs || ctx->node->inputs[k] == IR_NONE) return NULL;
   const ir_value *v = &ctx->graph->values[ctx->node->inputs[k]];

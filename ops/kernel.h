@@ -93,6 +93,9 @@ onnxi_status op_attr_ints(const op_context *ctx, const char *name, const int64_t
 onnxi_status op_attr_floats(const op_context *ctx, const char *name, const float **out,
                             int64_t *n); /* *n = -1 when absent */
 
+/* Input/output counts between min and max of each, the first `min` present;
+ * otherwise an error naming what is wrong. */
+onnxi_status op_io_check(const op_context *ctx, int min_in, int max_in, int min_out, int max_out);
 /* Input k's IR value when it is a load-time constant, else NULL. */
 const ir_value *op_input_const(const op_context *ctx, int k);
 /* Number of inputs actually given (trailing omitted ones dropped). */

@@ -54,25 +54,6 @@ static void move_out_set(const op_tensor *in, op_tensor *out, int rank, const in
   out->layout = rank == 4 && in->rank == 4 ? in->layout : IR_LAYOUT_PLAIN;
 }
 
-/* Input/output counts: between min and max of each, the first `min` given. */
-static onnxi_status move_io_check(const op_context *ctx, int min_in, int max_in, int min_out,
-                                  int max_out) {
-  const ir_node *n = ctx->node;
-  if (n->n_inputs < min_in || n->n_inputs > max_in)
-    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "%d inputs given, expected %d to %d", n->n_inputs,
-                    min_in, max_in);
-  if (n->n_outputs < min_out || n->n_outputs > max_out)
-    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "%d outputs given, expected %d to %d",
-                    n->n_outputs, min_out, max_out);
-  for (int i = 0; i < min_in; i++)
-    if (n->inputs[i] == IR_NONE)
-      return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input %d is missing", i);
-  for (int i = 0; i < min_out; i++)
-    if (n->outputs[i] == IR_NONE)
-      return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "output %d is missing", i);
-  return ONNXI_OK;
-}
-
 /* Integer list input k (1-D int32/int64, known at plan time) into vals. */
 static onnxi_status move_plan_list(op_context *ctx, const op_tensor *t, int k, const char *what,
                                    int max, int64_t *vals, int *n) {
@@ -358,7 +339,7 @@ typedef struct transpose_state {
 static onnxi_status transpose_init(op_context *ctx, void *state) {
   transpose_state *s = state;
   const int64_t *perm;
-  onnxi_status st = move_io_check(ctx, 1, 1, 1, 1);
+  onnxi_status st = op_io_check(ctx, 1, 1, 1, 1);
   if (st == ONNXI_OK) st = op_attr_ints(ctx, "perm", &perm, &s->n_perm);
   if (st != ONNXI_OK) return st;
   if (s->n_perm > IR_MAX_RANK)
@@ -431,7 +412,7 @@ typedef struct axis_state {
 static onnxi_status concat_init(op_context *ctx, void *state) {
   axis_state *s = state;
   int n = ctx->node->n_inputs;
-  onnxi_status st = move_io_check(ctx, n > 1 ? n : 1, n > 1 ? n : 1, 1, 1);
+  onnxi_status st = op_io_check(ctx, n > 1 ? n : 1, n > 1 ? n : 1, 1, 1);
   if (st != ONNXI_OK) return st;
   if (!ir_node_attr(ctx->node, "axis"))
     return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "attribute 'axis' is missing");
@@ -517,7 +498,7 @@ static onnxi_status split_init(op_context *ctx, void *state) {
   axis_state *s = state;
   s->n_split = -1;
   int n = ctx->node->n_outputs;
-  onnxi_status st = move_io_check(ctx, 1, ctx->opset >= 13 ? 2 : 1, n > 1 ? n : 1, n > 1 ? n : 1);
+  onnxi_status st = op_io_check(ctx, 1, ctx->opset >= 13 ? 2 : 1, n > 1 ? n : 1, n > 1 ? n : 1);
   if (st == ONNXI_OK) st = op_attr_int(ctx, "axis", 0, &s->axis);
   if (st == ONNXI_OK && ctx->opset < 13) st = op_attr_ints(ctx, "split", &s->split, &s->n_split);
   if (st != ONNXI_OK) return st;
@@ -635,9 +616,9 @@ static onnxi_status slice_init(op_context *ctx, void *state) {
   if (ctx->opset >= 10) {
     if (op_input_count(ctx) < 3)
       return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "inputs 'starts' and 'ends' are required");
-    return move_io_check(ctx, 3, 5, 1, 1);
+    return op_io_check(ctx, 3, 5, 1, 1);
   }
-  onnxi_status st = move_io_check(ctx, 1, 1, 1, 1);
+  onnxi_status st = op_io_check(ctx, 1, 1, 1, 1);
   if (st == ONNXI_OK) st = op_attr_ints(ctx, "starts", &s->starts, &s->n_starts);
   if (st == ONNXI_OK) st = op_attr_ints(ctx, "ends", &s->ends, &s->n_ends);
   if (st == ONNXI_OK) st = op_attr_ints(ctx, "axes", &s->axes, &s->n_axes);
@@ -770,7 +751,7 @@ typedef struct block_state {
 static onnxi_status block_init(op_context *ctx, void *state) {
   block_state *s = state;
   const char *mode;
-  onnxi_status io = move_io_check(ctx, 1, 1, 1, 1);
+  onnxi_status io = op_io_check(ctx, 1, 1, 1, 1);
   if (io != ONNXI_OK) return io;
   if (!ir_node_attr(ctx->node, "blocksize"))
     return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "attribute 'blocksize' is missing");
@@ -891,7 +872,7 @@ typedef struct gather_state {
 
 static onnxi_status gather_init(op_context *ctx, void *state) {
   gather_state *s = state;
-  onnxi_status st = move_io_check(ctx, 2, 2, 1, 1);
+  onnxi_status st = op_io_check(ctx, 2, 2, 1, 1);
   return st == ONNXI_OK ? op_attr_int(ctx, "axis", 0, &s->axis) : st;
 }
 
@@ -1018,7 +999,7 @@ static onnxi_status pad_init(op_context *ctx, void *state) {
   onnxi_status st =
       ctx->opset >= 11 && op_input_count(ctx) < 2
           ? op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'pads' is missing")
-          : move_io_check(ctx, ctx->opset >= 11 ? 2 : 1, ctx->opset >= 11 ? 3 : 1, 1, 1);
+          : op_io_check(ctx, ctx->opset >= 11 ? 2 : 1, ctx->opset >= 11 ? 3 : 1, 1, 1);
   if (st == ONNXI_OK) st = op_attr_string(ctx, "mode", "constant", &mode);
   if (st != ONNXI_OK) return st;
   if (!strcmp(mode, "constant"))
@@ -1268,7 +1249,7 @@ typedef struct scatter_state {
 static onnxi_status scatter_nd_init(op_context *ctx, void *state) {
   scatter_state *s = state;
   const char *r;
-  onnxi_status st = move_io_check(ctx, 3, 3, 1, 1);
+  onnxi_status st = op_io_check(ctx, 3, 3, 1, 1);
   if (st == ONNXI_OK) st = op_attr_string(ctx, "reduction", "none", &r);
   if (st != ONNXI_OK) return st;
   if (!strcmp(r, "none"))

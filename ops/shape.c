@@ -29,25 +29,6 @@ static bool shape_is_int(int32_t dtype) {
   return dtype == ONNXI_DTYPE_INT64 || dtype == ONNXI_DTYPE_INT32;
 }
 
-/* Input/output counts: between min and max of each, the first `min` given. */
-static onnxi_status shape_io_check(const op_context *ctx, int min_in, int max_in, int min_out,
-                                   int max_out) {
-  const ir_node *n = ctx->node;
-  if (n->n_inputs < min_in || n->n_inputs > max_in)
-    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "%d inputs given, expected %d to %d", n->n_inputs,
-                    min_in, max_in);
-  if (n->n_outputs < min_out || n->n_outputs > max_out)
-    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "%d outputs given, expected %d to %d",
-                    n->n_outputs, min_out, max_out);
-  for (int i = 0; i < min_in; i++)
-    if (n->inputs[i] == IR_NONE)
-      return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input %d is missing", i);
-  for (int i = 0; i < min_out; i++)
-    if (n->outputs[i] == IR_NONE)
-      return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "output %d is missing", i);
-  return ONNXI_OK;
-}
-
 /* Input k, a 1-D (or scalar) int32/int64 tensor known at plan time, as a
  * tensor whose data can be read with op_tensor_int_at. */
 static onnxi_status shape_plan_ints(op_context *ctx, const op_tensor *t, int k, const char *what,
@@ -186,7 +167,7 @@ typedef struct shape_state {
 
 static onnxi_status shape_init(op_context *ctx, void *state) {
   shape_state *s = state;
-  onnxi_status st = shape_io_check(ctx, 1, 1, 1, 1);
+  onnxi_status st = op_io_check(ctx, 1, 1, 1, 1);
   if (st == ONNXI_OK) st = op_attr_int(ctx, "start", 0, &s->start);
   if (st == ONNXI_OK) st = op_attr_int(ctx, "end", INT64_MAX, &s->end);
   return st;
@@ -237,7 +218,7 @@ typedef struct reshape_state {
 
 static onnxi_status reshape_init(op_context *ctx, void *state) {
   reshape_state *s = state;
-  onnxi_status st = shape_io_check(ctx, 2, 2, 1, 1);
+  onnxi_status st = op_io_check(ctx, 2, 2, 1, 1);
   if (st == ONNXI_OK) st = op_attr_int(ctx, "allowzero", 0, &s->allowzero);
   if (st == ONNXI_OK && s->allowzero != 0 && s->allowzero != 1)
     return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "attribute 'allowzero': %lld is not 0 or 1",
@@ -317,7 +298,7 @@ typedef struct flatten_state {
 
 static onnxi_status flatten_init(op_context *ctx, void *state) {
   flatten_state *s = state;
-  onnxi_status st = shape_io_check(ctx, 1, 1, 1, 1);
+  onnxi_status st = op_io_check(ctx, 1, 1, 1, 1);
   return st == ONNXI_OK ? op_attr_int(ctx, "axis", 1, &s->axis) : st;
 }
 
@@ -357,7 +338,7 @@ static onnxi_status axes_init(op_context *ctx, void *state, bool required) {
   bool input = ctx->opset >= 13;
   if (required && input && op_input_count(ctx) < 2)
     return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'axes' is missing");
-  onnxi_status io = shape_io_check(ctx, input && required ? 2 : 1, input ? 2 : 1, 1, 1);
+  onnxi_status io = op_io_check(ctx, input && required ? 2 : 1, input ? 2 : 1, 1, 1);
   if (io != ONNXI_OK) return io;
   if (!input) {
     onnxi_status st = op_attr_ints(ctx, "axes", &s->axes, &s->n_axes);
@@ -473,7 +454,7 @@ static onnxi_status identity_infer(op_context *ctx, void *state, op_tensor *cons
 
 static onnxi_status identity_init(op_context *ctx, void *state) {
   (void)state;
-  return shape_io_check(ctx, 1, 1, 1, 1);
+  return op_io_check(ctx, 1, 1, 1, 1);
 }
 
 const op_kernel op_identity = {.name = "Identity",
@@ -490,7 +471,7 @@ typedef struct dropout_state {
 
 static onnxi_status dropout_init(op_context *ctx, void *state) {
   dropout_state *s = state;
-  onnxi_status st = shape_io_check(ctx, 1, ctx->opset >= 12 ? 3 : 1, 1, 2);
+  onnxi_status st = op_io_check(ctx, 1, ctx->opset >= 12 ? 3 : 1, 1, 2);
   if (st == ONNXI_OK && ctx->opset < 12) st = op_attr_float(ctx, "ratio", 0.5f, &s->ratio);
   if (st == ONNXI_OK && !(s->ratio >= 0.0f && s->ratio < 1.0f))
     return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "attribute 'ratio': %g is not in [0, 1)",
@@ -631,7 +612,7 @@ static onnxi_status constant_from_attr(op_context *ctx, constant_state *s, const
 static onnxi_status constant_init(op_context *ctx, void *state) {
   const ir_node *node = ctx->node;
   const ir_attr *value = NULL;
-  onnxi_status st = shape_io_check(ctx, 0, 0, 1, 1);
+  onnxi_status st = op_io_check(ctx, 0, 0, 1, 1);
   if (st != ONNXI_OK) return st;
   for (int32_t i = 0; i < node->n_attrs; i++) {
     if (!strncmp(node->attrs[i].name, "value", 5) || !strcmp(node->attrs[i].name, "sparse_value")) {
@@ -675,7 +656,7 @@ typedef struct constant_of_shape_state {
 static onnxi_status constant_of_shape_init(op_context *ctx, void *state) {
   constant_of_shape_state *s = state;
   s->dtype = ONNXI_DTYPE_FLOAT; /* default: float 0 */
-  onnxi_status st = shape_io_check(ctx, 1, 1, 1, 1);
+  onnxi_status st = op_io_check(ctx, 1, 1, 1, 1);
   if (st != ONNXI_OK) return st;
   const ir_attr *a = ir_node_attr(ctx->node, "value");
   if (!a) return ONNXI_OK;
@@ -812,7 +793,7 @@ static onnxi_status range_run(op_context *ctx, void *state, op_tensor *const *in
 
 static onnxi_status range_init(op_context *ctx, void *state) {
   (void)state;
-  return shape_io_check(ctx, 3, 3, 1, 1);
+  return op_io_check(ctx, 3, 3, 1, 1);
 }
 
 const op_kernel op_range = {
@@ -898,7 +879,7 @@ static onnxi_status tile_expand_run(op_context *ctx, void *state, op_tensor *con
 /* Expand and Tile: data and one shape-like input. */
 static onnxi_status tile_init(op_context *ctx, void *state) {
   (void)state;
-  return shape_io_check(ctx, 2, 2, 1, 1);
+  return op_io_check(ctx, 2, 2, 1, 1);
 }
 
 const op_kernel op_expand = {
