@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The main command: builds onnxi if needed (quietly, into build/) and runs it.
+#
+#   tools/run.sh [ONNXI_ARG...]      same as build/onnxi ONNXI_ARG...
+#   tools/run.sh                     the default demo (run_default below)
+#
+# Environment: ONNXI_BUILD_DIR (default build/), ONNXI_CMAKE_ARGS,
+# ONNXI_MODEL_CACHE (default build/models).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+# What `tools/run.sh` with no arguments does: for now, export torchvision's
+# ResNet-18 (random weights, opset 13) once and dump its graph.
+run_default() {
+  bash "$ONNXI_ROOT/tools/deps.sh" export
+  local model=$ONNXI_MODEL_CACHE/resnet18_op13.onnx
+  onnxi_model_export resnet18 "$model" --opset 13
+  run_args=(dump "$model")
+}
+
+bash "$ONNXI_ROOT/tools/deps.sh" build
+build=${ONNXI_BUILD_DIR:-$ONNXI_ROOT/build}
+[ -x "$build/onnxi" ] || echo "run.sh: first build of onnxi in $build (log: $build/build.log)" >&2
+ONNXI_BUILD_QUIET=1 ONNXI_BUILD_TARGET=onnxi_cli onnxi_build "$build"
+
+run_args=("$@")
+if [ $# -eq 0 ]; then
+  run_default
+fi
+exec "$build/onnxi" "${run_args[@]}"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, runs every test.
+#
+#   tools/test.sh              build/ (RelWithDebInfo, -Werror), then ctest
+#   tools/test.sh --sanitize   the same in build-asan/ with ASan + UBSan
+#
+# Environment: ONNXI_BUILD_DIR (default build/), ONNXI_ASAN_BUILD_DIR (default
+# build-asan/), ONNXI_CMAKE_ARGS (extra cmake arguments), ONNXI_MODEL_CACHE
+# (exported models, default build/models, shared by both builds),
+# ONNXI_TEST_JOBS (ctest parallelism, default 2).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+sanitize=0
+for arg in "$@"; do
+  case $arg in
+    --sanitize) sanitize=1 ;;
+    -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "test.sh: unknown argument '$arg' (--sanitize)" >&2; exit 2 ;;
+  esac
+done
+
+bash "$ONNXI_ROOT/tools/deps.sh" test
+
+cmake_args=()
+if [ $sanitize = 1 ]; then
+  build=${ONNXI_ASAN_BUILD_DIR:-$ONNXI_ROOT/build-asan}
+  cmake_args+=(-DONNXI_SANITIZE=ON)
+  # Leaks fail the run; a UBSan report stops it (the code is built with
+  # -fno-sanitize-recover) with a stack trace.
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+else
+  build=${ONNXI_BUILD_DIR:-$ONNXI_ROOT/build}
+  cmake_args+=(-DONNXI_SANITIZE=OFF)
+fi
+
+onnxi_build "$build" "${cmake_args[@]}"
+mkdir -p "$ONNXI_MODEL_CACHE"
+ctest --test-dir "$build" --output-on-failure -j "${ONNXI_TEST_JOBS:-2}"
