@@ -15,7 +15,7 @@
 #include "dump.h"
 #include "ir.h"
 
-#define GOLDEN_DIR ONNXI_TEST_DATA_DIR "/../golden"
+#define GOLDEN_DIR ONNXI_TEST_GOLDEN_DIR
 
 /* Dims below -1 name a symbol: SYM(k) is graph->syms[k]. */
 #define SYM(k) (-2 - (k))
