@@ -21,6 +21,7 @@ PKGS_BUILD=(build-essential cmake pkg-config libprotobuf-c-dev protobuf-c-compil
             libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libcmocka-dev libpng-dev libjpeg-dev)
 PKGS_EXPORT=(python3-torch python3-torchvision python3-onnx python3-numpy)
 PKGS_TEST=(graphviz)
+PKGS_TRAIN=(python3-sklearn) # only to retrain models/digits
 
 log() { echo "deps.sh: $*" >&2; }
 
@@ -84,10 +85,11 @@ main() {
       build) want+=("${PKGS_BUILD[@]}") ;;
       export) want+=("${PKGS_EXPORT[@]}") ;;
       test) want+=("${PKGS_BUILD[@]}" "${PKGS_EXPORT[@]}" "${PKGS_TEST[@]}") ;;
+      train) want+=("${PKGS_EXPORT[@]}" "${PKGS_TRAIN[@]}") ;;
       ort) ort=1 ;;
       all) want+=("${PKGS_BUILD[@]}" "${PKGS_EXPORT[@]}" "${PKGS_TEST[@]}"); ort=1 ;;
       -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
-      *) log "unknown group '$g' (build, export, test, ort, all)"; return 2 ;;
+      *) log "unknown group '$g' (build, export, test, train, ort, all)"; return 2 ;;
     esac
   done
   # node and npm may come from outside Debian (e.g. nodesource): only add
