@@ -168,5 +168,18 @@ for png in "$dir"/samples/digit_*.png; do
   fi
 done
 
+# 4. `onnxi run` with no model: the demo classifies every bundled sample.
+if ONNXI_DEMO_DIR=$dir "$onnxi" run >"$work/demo.out" 2>"$work/demo.err"; then
+  n=$(grep -c '^digit_.*\.png:$' "$work/demo.out" || true)
+  ok=$(awk '/^digit_/ {want = substr($1, 7, 1)} /^ *1\. class/ {if ($3 == want) n++} END {print n + 0}' "$work/demo.out")
+  if [ "$n" = 10 ] && [ "$ok" = 10 ]; then
+    pass "onnxi run (demo): top-1 right on all $n samples"
+  else
+    fail "onnxi run (demo): $ok of $n samples right"
+  fi
+else
+  fail "onnxi run (demo) exited non-zero: $(head -c 300 "$work/demo.err")"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,6 +1,7 @@
 /* `onnxi run MODEL`: runs a classifier on images, .npy or .pb inputs and
  * prints the top classes, or writes every output as .npy. */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -18,6 +19,7 @@
 
 static const char cmd_run_usage[] =
     "usage: onnxi run MODEL [--input NAME=FILE]... [options]\n"
+    "       onnxi run            (demo: the bundled digits model on its samples)\n"
     "\n"
     "Runs MODEL once. FILE is a .npy, an ONNX TensorProto .pb, or an image\n"
     "(PNG, JPEG, PPM/PGM) that is resized, center-cropped and normalized with the\n"
@@ -320,7 +322,53 @@ static int run_outputs_write(const run_args *a, const onnxi_model *m, const onnx
   return CLI_EXIT_OK;
 }
 
+/* The demo directory: $ONNXI_DEMO_DIR, else the source tree's models/digits. */
+static const char *run_demo_dir(void) {
+  const char *d = getenv("ONNXI_DEMO_DIR");
+#ifdef ONNXI_DEMO_DIR_DEFAULT
+  if (!d || !*d) d = ONNXI_DEMO_DIR_DEFAULT;
+#endif
+  return d;
+}
+
+static int run_name_cmp(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* `onnxi run` alone: every PNG in DEMO/samples through DEMO/digits.onnx,
+ * top-3 each (one process per image is the user's path too: one call each). */
+static int run_demo(void) {
+  const char *dir = run_demo_dir();
+  char model[4096], samples[4096];
+  snprintf(model, sizeof model, "%s/digits.onnx", dir ? dir : "");
+  snprintf(samples, sizeof samples, "%s/samples", dir ? dir : "");
+  DIR *d = dir ? opendir(samples) : NULL;
+  if (!d) return cli_fail("no model given and no demo found (set ONNXI_DEMO_DIR to models/digits)");
+  char *names[256];
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) && n < 256) {
+    size_t len = strlen(e->d_name);
+    if (len > 4 && strcmp(e->d_name + len - 4, ".png") == 0) names[n++] = strdup(e->d_name);
+  }
+  closedir(d);
+  qsort(names, (size_t)n, sizeof *names, run_name_cmp);
+  printf("onnxi demo: %s (a small ResNet trained on handwritten digits) on %d samples\n", model, n);
+  int rc = CLI_EXIT_OK;
+  for (int i = 0; i < n; i++) {
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", samples, names[i]);
+    printf("%s:\n", names[i]);
+    fflush(stdout);
+    char *argv[] = {"run", model, "--input", path, "--top", "3", NULL};
+    if (rc == CLI_EXIT_OK) rc = cmd_run(6, argv);
+    free(names[i]);
+  }
+  return rc;
+}
+
 int cmd_run(int argc, char **argv) {
+  if (argc == 1) return run_demo();
   run_args a;
   memset(&a, 0, sizeof a);
   a.top = 5;

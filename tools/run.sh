@@ -9,13 +9,10 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-# What `tools/run.sh` with no arguments does: for now, export torchvision's
-# ResNet-18 (random weights, opset 13) once and dump its graph.
+# What `tools/run.sh` with no arguments does: `onnxi run` with no model
+# classifies the bundled digit samples with the bundled trained model.
 run_default() {
-  bash "$ONNXI_ROOT/tools/deps.sh" export
-  local model=$ONNXI_MODEL_CACHE/resnet18_op13.onnx
-  onnxi_model_export resnet18 "$model" --opset 13
-  run_args=(dump "$model")
+  run_args=(run)
 }
 
 bash "$ONNXI_ROOT/tools/deps.sh" build
