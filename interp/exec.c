@@ -130,7 +130,7 @@ onnxi_status exec_session_prepare(exec_session *s, const int32_t *ranks,
   return exec_plan_build(s, ranks, dims, feed, &s->plan, err);
 }
 
-static onnxi_status exec_step_run(exec_session *s, const exec_step *step, onnxi_error *err) {
+onnxi_status exec_step_run(exec_session *s, const exec_step *step, onnxi_error *err) {
   exec_plan *p = s->plan;
   op_tensor *in[EXEC_MAX_IO], *outs[EXEC_MAX_IO];
   for (int32_t k = 0; k < step->n_in; k++)

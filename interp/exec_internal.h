@@ -17,5 +17,8 @@ onnxi_status exec_plan_build(exec_session *s, const int32_t *ranks,
                              const int64_t (*dims)[IR_MAX_RANK], const void *const *feed,
                              exec_plan **out, onnxi_error *err);
 void exec_plan_free(exec_plan *p);
+/* Runs one step of the current plan (exec_session_run's loop body; also used
+ * by the profiled run in session_stats.c). */
+onnxi_status exec_step_run(exec_session *s, const exec_step *step, onnxi_error *err);
 
 #endif

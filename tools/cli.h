@@ -38,5 +38,6 @@ double cli_now_ms(void);
 int cmd_dump(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -11,6 +11,7 @@ static const cli_command cli_commands[] = {
     {"dump", cmd_dump, "print a model's graph as text, JSON or Graphviz DOT"},
     {"run", cmd_run, "run a model on images, .npy or .pb inputs; print top classes"},
     {"test", cmd_test, "run ONNX backend-test directories and compare outputs"},
+    {"bench", cmd_bench, "time a model: load, latency, throughput, memory, per-step profile"},
 };
 
 enum { CLI_N_COMMANDS = (int)(sizeof cli_commands / sizeof cli_commands[0]) };

@@ -5,6 +5,7 @@
 #include <fnmatch.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,16 @@ typedef struct test_run {
 } test_run;
 
 /* --- discovery ------------------------------------------------------------- */
+
+/* printf into a path buffer; false when the path does not fit. */
+static bool test_path_format(char *out, size_t n, const char *fmt, ...) ONNXI_PRINTF(3, 4);
+static bool test_path_format(char *out, size_t n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int r = vsnprintf(out, n, fmt, ap);
+  va_end(ap);
+  return r >= 0 && (size_t)r < n;
+}
 
 static bool test_path_is_dir(const char *p) {
   struct stat st;
@@ -222,8 +233,9 @@ static int test_tensors_read(const char *set, const char *prefix, arena *a, onnx
   int n = 0;
   char path[TEST_PATH_MAX];
   for (; n < TEST_IO_MAX; n++) {
-    snprintf(path, sizeof path, "%s/%s_%d.pb", set, prefix, n);
-    if (!test_path_is_file(path)) break;
+    if (!test_path_format(path, sizeof path, "%s/%s_%d.pb", set, prefix, n) ||
+        !test_path_is_file(path))
+      break;
     if (tensor_pb_read(path, a, &ts[n], &names[n], err) != ONNXI_OK) return -1;
   }
   return n;
@@ -328,7 +340,11 @@ done:
 
 static void test_case_run(const test_options *o, test_result *t) {
   char path[TEST_PATH_MAX];
-  snprintf(path, sizeof path, "%s/model.onnx", t->dir);
+  if (!test_path_format(path, sizeof path, "%s/model.onnx", t->dir)) {
+    t->status = TEST_FAIL;
+    snprintf(t->message, sizeof t->message, "path too long");
+    return;
+  }
   double t0 = cli_now_ms();
   onnxi_error err = {0};
   onnxi_model *m = NULL;
@@ -348,7 +364,7 @@ static void test_case_run(const test_options *o, test_result *t) {
   int ran = 0;
   for (int i = 0; i < n_sets && t->status == TEST_PASS; i++) {
     if (strncmp(entries[i], "test_data_set_", 14) != 0) continue;
-    snprintf(path, sizeof path, "%s/%s", t->dir, entries[i]);
+    if (!test_path_format(path, sizeof path, "%s/%s", t->dir, entries[i])) continue;
     t->status = test_data_set_run(o, s, m, path, t->message, sizeof t->message);
     ran++;
   }
@@ -374,7 +390,7 @@ static void test_case_print(const test_options *o, const test_result *t) {
 /* Walks dir: a case if it holds model.onnx, else its subdirectories. */
 static void test_walk(test_run *r, const char *dir, int depth) {
   char path[TEST_PATH_MAX];
-  snprintf(path, sizeof path, "%s/model.onnx", dir);
+  if (!test_path_format(path, sizeof path, "%s/model.onnx", dir)) return;
   if (test_path_is_file(path)) {
     const char *slash = strrchr(dir, '/');
     if (!test_name_selected(r->o, slash && slash[1] ? slash + 1 : dir)) return;
@@ -388,8 +404,8 @@ static void test_walk(test_run *r, const char *dir, int depth) {
   int n = 0;
   char **entries = test_dir_list(dir, &n);
   for (int i = 0; i < n; i++) {
-    snprintf(path, sizeof path, "%s/%s", dir, entries[i]);
-    if (test_path_is_dir(path)) test_walk(r, path, depth + 1);
+    if (test_path_format(path, sizeof path, "%s/%s", dir, entries[i]) && test_path_is_dir(path))
+      test_walk(r, path, depth + 1);
   }
   test_list_free(entries, n);
 }
