@@ -168,7 +168,22 @@ for png in "$dir"/samples/digit_*.png; do
   fi
 done
 
-# 4. `onnxi run` with no model: the demo classifies every bundled sample.
+# 4. The same through JPEG and PPM files, top-5 printed (PIL comes with torchvision).
+for fmt in jpg ppm; do
+  img=$work/digit_7.$fmt
+  if /usr/bin/python3 -c "import sys; from PIL import Image; Image.open(sys.argv[1]).convert('RGB').resize((64, 64)).save(sys.argv[2])" \
+      "$dir/samples/digit_7.png" "$img" 2>/dev/null; then
+    onnxi_run "top5_$fmt" "$model" --input "input=$img" || continue
+    n=$(grep -cE '^ *[1-5]\. class' "$work/top5_$fmt.out" || true)
+    cls=$(grep -E '^ *1\. class' "$work/top5_$fmt.out" | awk '{print $3}')
+    if [ "$n" = 5 ] && [ "$cls" = 7 ]; then pass "digit_7.$fmt: top-5 printed, top-1 is 7"
+    else fail "digit_7.$fmt: expected 5 classes with 7 first, got $n lines, top-1 '$cls'"; fi
+  else
+    echo "skip $fmt check: PIL cannot write it"
+  fi
+done
+
+# 5. `onnxi run` with no model: the demo classifies every bundled sample.
 if ONNXI_DEMO_DIR=$dir "$onnxi" run >"$work/demo.out" 2>"$work/demo.err"; then
   n=$(grep -c '^digit_.*\.png:$' "$work/demo.out" || true)
   ok=$(awk '/^digit_/ {want = substr($1, 7, 1)} /^ *1\. class/ {if ($3 == want) n++} END {print n + 0}' "$work/demo.out")
