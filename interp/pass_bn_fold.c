@@ -60,14 +60,18 @@ static bool bn_match_at(const ir_graph *g, int32_t bn_id, bn_match *m) {
 static onnxi_status bn_apply(pass_context *ctx, const bn_match *m) {
   ir_graph *g = ctx->graph;
   ir_node *conv = &g->nodes[m->conv], *bn = &g->nodes[m->bn];
-  const ir_value *wv = &g->values[conv->inputs[1]];
-  int64_t dims[IR_MAX_RANK];
-  for (int d = 0; d < wv->shape.rank; d++) dims[d] = wv->shape.dims[d].value;
-  float *w, *b;
-  int32_t w_id, b_id;
+  int32_t w_id = conv->inputs[1], b_id = IR_NONE;
+  const ir_value *wv = &g->values[w_id];
+  float *w = wv->data, *b = NULL;
+  onnxi_status st = ONNXI_OK;
   char name[512];
-  snprintf(name, sizeof name, "%.400s.bn_folded", wv->name);
-  onnxi_status st = pass_const_add(ctx, name, wv->shape.rank, dims, &w, &w_id);
+  /* Weights only this conv reads are scaled in place: no second copy. */
+  if (ir_value_use_count(g, w_id) != 1) {
+    int64_t dims[IR_MAX_RANK];
+    for (int d = 0; d < wv->shape.rank; d++) dims[d] = wv->shape.dims[d].value;
+    snprintf(name, sizeof name, "%.400s.bn_folded", wv->name);
+    st = pass_const_add(ctx, name, wv->shape.rank, dims, &w, &w_id);
+  }
   snprintf(name, sizeof name, "%.400s.bias_bn_folded", conv->name);
   if (st == ONNXI_OK) st = pass_const_add(ctx, name, 1, &m->channels, &b, &b_id);
   if (st != ONNXI_OK) return st;
