@@ -123,6 +123,13 @@ int64_t op_tensor_int_at(const op_tensor *t, int64_t i) {
   }
 }
 
+void op_tensor_like(op_tensor *out, const op_tensor *x) {
+  out->dtype = x->dtype;
+  out->rank = x->rank;
+  memcpy(out->dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
+  out->layout = x->rank == 4 ? x->layout : IR_LAYOUT_PLAIN;
+}
+
 bool op_dims_count(const int64_t *dims, int rank, int64_t *count) {
   return ir_dims_count(dims, rank, count);
 }

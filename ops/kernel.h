@@ -112,6 +112,8 @@ onnxi_status op_tensor_plan_value(op_context *ctx, const op_tensor *t, int k, co
 /* Reads element i of an integer tensor (int32/int64/uint8... any integer dtype) as int64. */
 int64_t op_tensor_int_at(const op_tensor *t, int64_t i);
 
+/* Gives out x's dtype, dims and (for rank 4) layout: elementwise outputs. */
+void op_tensor_like(op_tensor *out, const op_tensor *x);
 /* Element count with overflow check; false on overflow or negative dims. */
 bool op_dims_count(const int64_t *dims, int rank, int64_t *count);
 /* ONNX axis normalisation: axis in [-rank, rank) -> [0, rank), else error. */

@@ -194,10 +194,7 @@ static onnxi_status softmax_infer(op_context *ctx, void *state, op_tensor *const
   }
   s->outer = (size_t)outer, s->n = (size_t)n, s->inner = (size_t)inner;
   s->dtype = x->dtype;
-  out[0]->dtype = x->dtype;
-  out[0]->rank = x->rank;
-  memcpy(out[0]->dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
-  out[0]->layout = x->rank == 4 ? x->layout : IR_LAYOUT_PLAIN;
+  op_tensor_like(out[0], x);
   return ONNXI_OK;
 }
 

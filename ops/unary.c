@@ -387,10 +387,7 @@ static onnxi_status unary_infer(op_context *ctx, void *state, op_tensor *const *
                       k == 1 ? "min" : "max");
   }
   s->dtype = x->dtype;
-  out[0]->dtype = x->dtype;
-  out[0]->rank = x->rank;
-  memcpy(out[0]->dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
-  out[0]->layout = x->rank == 4 ? x->layout : IR_LAYOUT_PLAIN;
+  op_tensor_like(out[0], x);
   return ONNXI_OK;
 }
 

@@ -84,18 +84,9 @@ static bool bench_int_parse(const char *s, int lo, int hi, int *out) {
 
 static int bench_input_add(bench_args *a, const char *spec) {
   if (a->n_inputs == BENCH_MAX_INPUTS) return cli_usage_error("bench", "too many --input");
-  const char *eq = strchr(spec, '=');
-  struct stat st;
-  /* NAME=FILE, unless the whole string is an existing file containing '=' */
-  if (eq && stat(spec, &st) != 0) {
-    char *name = strndup(spec, (size_t)(eq - spec));
-    if (!name) return cli_fail("out of memory");
-    a->input_names[a->n_inputs] = name;
-    a->input_files[a->n_inputs++] = eq + 1;
-  } else {
-    a->input_names[a->n_inputs] = NULL;
-    a->input_files[a->n_inputs++] = spec;
-  }
+  char *name;
+  if (!tensor_input_spec_split(spec, &name, &a->input_files[a->n_inputs])) return cli_fail("out of memory");
+  a->input_names[a->n_inputs++] = name;
   return -1;
 }
 

@@ -71,18 +71,9 @@ static bool run_floats_parse(const char *s, float *v, int n) {
 
 static int run_input_add(run_args *a, const char *spec) {
   if (a->n_inputs == RUN_MAX_INPUTS) return cli_usage_error("run", "too many --input");
-  const char *eq = strchr(spec, '=');
-  struct stat st;
-  /* NAME=FILE, unless the whole string is an existing file containing '=' */
-  if (eq && stat(spec, &st) != 0) {
-    char *name = strndup(spec, (size_t)(eq - spec));
-    if (!name) return cli_fail("out of memory");
-    a->input_names[a->n_inputs] = name;
-    a->input_files[a->n_inputs++] = eq + 1;
-  } else {
-    a->input_names[a->n_inputs] = NULL;
-    a->input_files[a->n_inputs++] = spec;
-  }
+  char *name;
+  if (!tensor_input_spec_split(spec, &name, &a->input_files[a->n_inputs])) return cli_fail("out of memory");
+  a->input_names[a->n_inputs++] = name;
   return -1;
 }
 

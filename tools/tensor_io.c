@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "err.h"
 #include "ir.h"
@@ -386,6 +387,17 @@ onnxi_status tensor_image_read(const char *path, const image_options *o, arena *
   else image_to_tensor(&im, o, out->data);
   free(im.px);
   return st;
+}
+
+bool tensor_input_spec_split(const char *spec, char **name, const char **file) {
+  const char *eq = strchr(spec, '=');
+  struct stat st;
+  *name = NULL;
+  *file = spec;
+  if (!eq || stat(spec, &st) == 0) return true;
+  *name = strndup(spec, (size_t)(eq - spec));
+  *file = eq + 1;
+  return *name != NULL;
 }
 
 onnxi_status tensor_file_read(const char *path, const image_options *o, arena *a,

@@ -31,5 +31,9 @@ onnxi_status tensor_image_read(const char *path, const image_options *o, arena *
 onnxi_status tensor_file_read(const char *path, const image_options *o, arena *a,
                               onnxi_tensor *out, onnxi_error *err);
 bool tensor_path_is_image(const char *path);
+/* Splits a command-line input spec "NAME=FILE" (or just "FILE", also when the
+ * whole spec is an existing file containing '='): *name is a malloc'd copy
+ * or NULL, *file points into spec. False when out of memory. */
+bool tensor_input_spec_split(const char *spec, char **name, const char **file);
 
 #endif
