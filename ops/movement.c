@@ -1404,3 +1404,162 @@ const op_kernel op_scatter_nd = {.name = "ScatterND",
                                  .init = scatter_nd_init,
                                  .infer = scatter_nd_infer,
                                  .run = scatter_nd_run};
+
+/* --- onnxi.ChannelShuffle (made by the shuffle pass) ---------------------------------- */
+
+/* y = Reshape(Transpose(Reshape(x, shape1), perm 0,2,1,3,4), shape2), the
+ * inputs being x, shape1, shape2. When shape1 is (N, g, C/g, H, W) of an
+ * (N, C, H, W) x and shape2 gives (N, C, H, W) back, it is a channel shuffle
+ * that runs in x's layout (NHWC: no reorder); any other targets get the same
+ * result computed on plain data, so the fused node is never wrong. */
+typedef struct shuffle_dims {
+  int64_t d1[5];           /* shape1 resolved against x */
+  int64_t d2[IR_MAX_RANK]; /* shape2 resolved against the transposed tensor */
+  int rank2;
+  bool channel; /* the (N, g, C/g, H, W) -> (N, C, H, W) form */
+} shuffle_dims;
+
+/* Reshape's rules: 0 copies the source dim, one -1 is inferred. */
+static bool shuffle_target_resolve(const int64_t *src, int src_rank, int64_t count, int64_t *dims,
+                                   int rank) {
+  int neg = -1;
+  int64_t known = 1;
+  for (int i = 0; i < rank; i++) {
+    if (dims[i] == -1 && neg < 0) {
+      neg = i;
+      continue;
+    }
+    if (dims[i] < 0) return false;
+    if (dims[i] == 0) {
+      if (i >= src_rank) return false;
+      dims[i] = src[i];
+    }
+    int64_t two[2] = {known, dims[i]};
+    if (!op_dims_count(two, 2, &known)) return false;
+  }
+  if (neg >= 0) {
+    if (known == 0 || count % known) return false;
+    dims[neg] = count / known;
+    return true;
+  }
+  return known == count;
+}
+
+/* Reads and resolves both targets from their (plan-time) values. */
+static bool shuffle_dims_from(const op_tensor *x, const op_tensor *s1, const void *v1,
+                              const op_tensor *s2, const void *v2, shuffle_dims *d) {
+  if (s1->rank != 1 || s1->dims[0] != 5 || s2->rank != 1 || s2->dims[0] < 1 ||
+      s2->dims[0] > IR_MAX_RANK)
+    return false;
+  op_tensor a = *s1, b = *s2;
+  a.data = (void *)v1, b.data = (void *)v2;
+  for (int i = 0; i < 5; i++) d->d1[i] = op_tensor_int_at(&a, i);
+  d->rank2 = (int)s2->dims[0];
+  for (int i = 0; i < d->rank2; i++) d->d2[i] = op_tensor_int_at(&b, i);
+  if (!shuffle_target_resolve(x->dims, x->rank, x->count, d->d1, 5)) return false;
+  int64_t t[5] = {d->d1[0], d->d1[2], d->d1[1], d->d1[3], d->d1[4]};
+  if (!shuffle_target_resolve(t, 5, x->count, d->d2, d->rank2)) return false;
+  const int64_t *xd = x->dims;
+  d->channel = x->rank == 4 && d->rank2 == 4 && d->d1[0] == xd[0] && d->d1[3] == xd[2] &&
+               d->d1[4] == xd[3] && d->d1[1] * d->d1[2] == xd[1];
+  for (int i = 0; i < 4 && d->channel; i++) d->channel = d->d2[i] == xd[i];
+  return true;
+}
+
+static bool shuffle_int_list(const op_tensor *t) {
+  return t && (t->dtype == ONNXI_DTYPE_INT64 || t->dtype == ONNXI_DTYPE_INT32);
+}
+
+/* Channel form: stay in x's layout. Otherwise (or targets not yet known) plain. */
+static ir_layout shuffle_layout(const op_context *ctx, const void *state, op_tensor *const *in,
+                                int n_in) {
+  (void)ctx, (void)state;
+  shuffle_dims d;
+  if (n_in != 3 || !in[0] || in[0]->rank != 4 || !shuffle_int_list(in[1]) ||
+      !shuffle_int_list(in[2]) || !in[1]->is_const || !in[2]->is_const ||
+      !shuffle_dims_from(in[0], in[1], in[1]->data, in[2], in[2]->data, &d) || !d.channel)
+    return IR_LAYOUT_PLAIN;
+  return in[0]->layout;
+}
+
+static onnxi_status shuffle_init(op_context *ctx, void *state) {
+  (void)state;
+  int64_t group;
+  onnxi_status st = op_io_check(ctx, 3, 3, 1, 1);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "group", 0, &group);
+  return st;
+}
+
+static onnxi_status shuffle_plan(op_context *ctx, op_tensor *const *in, shuffle_dims *d) {
+  for (int k = 1; k < 3; k++)
+    if (!shuffle_int_list(in[k]))
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input %d: reshape target must be int64", k);
+  const void *v1, *v2;
+  onnxi_status st = op_tensor_plan_value(ctx, in[1], 1, &v1);
+  if (st == ONNXI_OK) st = op_tensor_plan_value(ctx, in[2], 2, &v2);
+  if (st != ONNXI_OK) return st;
+  if (!shuffle_dims_from(in[0], in[1], v1, in[2], v2, d))
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                    "reshape targets do not fit the input (%lld elements) as rank 5 then back",
+                    (long long)in[0]->count);
+  return ONNXI_OK;
+}
+
+/* Resolves the targets for this plan into the state run reads. */
+static onnxi_status shuffle_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                  op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  shuffle_dims *d = state;
+  onnxi_status st = move_dtype_check(ctx, in[0], "input 'data'");
+  if (st == ONNXI_OK) st = shuffle_plan(ctx, in, d);
+  if (st != ONNXI_OK) return st;
+  move_out_set(in[0], out[0], d->rank2, d->d2);
+  if (!d->channel) out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+/* Byte strides of the 5-D view (N, g, C/g, H, W) of a rank-4 tensor. */
+static void shuffle_strides5(const op_tensor *t, int64_t g, int64_t *s5) {
+  int64_t s[4];
+  move_strides(t, s);
+  int64_t cg = t->dims[1] / g;
+  s5[0] = s[0], s5[1] = s[1] * cg, s5[2] = s[1], s5[3] = s[2], s5[4] = s[3];
+}
+
+static void shuffle_plain_strides(const int64_t *dims, int64_t esize, int64_t *s) {
+  for (int i = 4; i >= 0; i--) {
+    s[i] = esize;
+    esize *= dims[i];
+  }
+}
+
+static onnxi_status shuffle_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  const op_tensor *x = in[0];
+  shuffle_dims d = *(const shuffle_dims *)state;
+  if (x->count == 0) return ONNXI_OK;
+  size_t esize = move_elem_size(x->dtype);
+  int64_t t[5] = {d.d1[0], d.d1[2], d.d1[1], d.d1[3], d.d1[4]}; /* output axes */
+  int64_t xs[5], ss[5], ds[5];
+  if (d.channel) {
+    shuffle_strides5(x, d.d1[1], xs);
+    int64_t os[4];
+    move_strides(out[0], os);
+    /* output channel c' * g + i holds input channel i * C/g + c' */
+    ds[0] = os[0], ds[1] = os[1] * d.d1[1], ds[2] = os[1], ds[3] = os[2], ds[4] = os[3];
+  } else {
+    shuffle_plain_strides(d.d1, (int64_t)esize, xs);
+    shuffle_plain_strides(t, (int64_t)esize, ds);
+  }
+  ss[0] = xs[0], ss[1] = xs[2], ss[2] = xs[1], ss[3] = xs[3], ss[4] = xs[4];
+  move_copy(ctx, esize, 5, t, x->data, ss, out[0]->data, ds);
+  return ONNXI_OK;
+}
+
+const op_kernel op_channel_shuffle = {.name = "onnxi.ChannelShuffle",
+                                      .state_size = sizeof(shuffle_dims),
+                                      .layout = shuffle_layout,
+                                      .init = shuffle_init,
+                                      .infer = shuffle_infer,
+                                      .run = shuffle_run};
