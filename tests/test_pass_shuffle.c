@@ -1,0 +1,213 @@
+/* The shuffle pass and onnxi.ChannelShuffle: node counts, outputs equal to
+ * the unfused graph and to a hand-written reshape/transpose reference, plain
+ * and NHWC inputs, computed (Shape/Gather/Concat) targets, and the graphs the
+ * pass must leave alone. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "op_test.h"
+#include "pass.h"
+
+#define MAXN 512
+
+static float x_data[MAXN];
+
+static void fill(float *v, int n) {
+  for (int i = 0; i < n; i++) v[i] = (float)i + 0.25f * sinf((float)i);
+}
+
+/* Reference: view x as d (5-D, row-major), swap axes 1 and 2. */
+static void ref_swap12(const float *x, const int64_t *d, float *y) {
+  int64_t inner = d[3] * d[4];
+  for (int64_t a = 0; a < d[0]; a++)
+    for (int64_t b = 0; b < d[1]; b++)
+      for (int64_t c = 0; c < d[2]; c++)
+        for (int64_t r = 0; r < inner; r++)
+          y[((a * d[2] + c) * d[1] + b) * inner + r] = x[((a * d[1] + b) * d[2] + c) * inner + r];
+}
+
+typedef struct shuffle_ids {
+  int x, in, mid, out; /* graph input, shuffle input, Reshape output, result */
+  int first, transpose, last;
+} shuffle_ids;
+
+/* in -> Reshape(t1) -> Transpose(perm) -> Reshape(t2) -> out. */
+static shuffle_ids add_shuffle(op_test *t, int in, int t1, int t2, const int64_t *perm) {
+  shuffle_ids s = {.in = in};
+  s.mid = op_test_value(t, "r1");
+  int tr = op_test_value(t, "tr");
+  s.out = op_test_value(t, "y");
+  s.first = op_test_node(t, "Reshape", (int[]){in, t1}, 2, (int[]){s.mid}, 1);
+  s.transpose = op_test_node(t, "Transpose", (int[]){s.mid}, 1, (int[]){tr}, 1);
+  op_test_attr_ints(t, s.transpose, "perm", 5, perm);
+  s.last = op_test_node(t, "Reshape", (int[]){tr, t2}, 2, (int[]){s.out}, 1);
+  return s;
+}
+
+static const int64_t shuffle_perm[5] = {0, 2, 1, 3, 4};
+
+static int const_i64(op_test *t, const char *name, int n, const int64_t *v) {
+  return op_test_const(t, name, ONNXI_DTYPE_INT64, 1, (const int64_t[]){n}, v);
+}
+
+/* Runs with passes disabled, then with them: same outputs, `want_nodes` left. */
+static void run_both(op_test *t, int want_nodes, const float *want, int rank, const int64_t *dims) {
+  assert_int_equal(op_test_run(t, 1), ONNXI_OK);
+  if (want) op_test_expect(t, 0, ONNXI_DTYPE_FLOAT, rank, dims, want, 0, 0);
+  int64_t count = 1;
+  for (int i = 0; i < t->out_rank[0]; i++) count *= t->out_dims[0][i];
+  float *before = malloc(sizeof(float) * (size_t)count);
+  assert_non_null(before);
+  memcpy(before, t->out_data[0], sizeof(float) * (size_t)count);
+  onnxi_error err = {0};
+  assert_int_equal(passes_run(&t->model, NULL, NULL, &err), ONNXI_OK);
+  assert_int_equal(t->model.graph.n_nodes, want_nodes);
+  assert_int_equal(op_test_run(t, 2), ONNXI_OK);
+  op_test_expect(t, 0, ONNXI_DTYPE_FLOAT, t->out_rank[0], t->out_dims[0], before, 1e-5, 0);
+  free(before);
+}
+
+static int count_op(const op_test *t, ir_op op) {
+  int n = 0;
+  for (int32_t i = 0; i < t->model.graph.n_nodes; i++) n += t->model.graph.nodes[i].op == op;
+  return n;
+}
+
+static void test_constant_targets_fuse_plain(void **state) {
+  (void)state;
+  op_test t;
+  op_test_init(&t, 13);
+  const int64_t xd[4] = {2, 6, 2, 3}, d1[5] = {2, 3, 2, 2, 3};
+  fill(x_data, 72);
+  int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
+  int t1 = const_i64(&t, "t1", 5, d1), t2 = const_i64(&t, "t2", 4, xd);
+  shuffle_ids s = add_shuffle(&t, x, t1, t2, shuffle_perm);
+  op_test_output(&t, s.out);
+  float want[72];
+  ref_swap12(x_data, d1, want);
+  run_both(&t, 1, want, 4, xd);
+  const ir_node *n = &t.model.graph.nodes[0];
+  assert_int_equal(n->op, IR_OP_CHANNEL_SHUFFLE);
+  const ir_attr *g = ir_node_attr(n, "group");
+  assert_non_null(g);
+  assert_int_equal(g->i, 3);
+  op_test_release(&t);
+}
+
+/* Conv (NHWC) -> shuffle -> Relu: the shuffle runs on NHWC data. */
+static void test_nhwc_input_between_convs(void **state) {
+  (void)state;
+  op_test t;
+  op_test_init(&t, 13);
+  const int64_t xd[4] = {1, 4, 3, 5}, yd[4] = {1, 8, 3, 5}, d1[5] = {0, 2, 4, 3, 5};
+  float w[8 * 4];
+  fill(x_data, 60);
+  for (int i = 0; i < 32; i++) w[i] = (float)((i * 7) % 11) * 0.1f - 0.4f;
+  int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
+  int wi = op_test_const(&t, "w", ONNXI_DTYPE_FLOAT, 4, (const int64_t[]){8, 4, 1, 1}, w);
+  int c = op_test_value(&t, "c");
+  op_test_node(&t, "Conv", (int[]){x, wi}, 2, (int[]){c}, 1);
+  int t1 = const_i64(&t, "t1", 5, d1), t2 = const_i64(&t, "t2", 4, (const int64_t[]){1, -1, 3, 5});
+  shuffle_ids s = add_shuffle(&t, c, t1, t2, shuffle_perm);
+  int y = op_test_value(&t, "out");
+  op_test_node(&t, "Relu", (int[]){s.out}, 1, (int[]){y}, 1);
+  op_test_output(&t, y);
+  run_both(&t, 3, NULL, 4, yd);
+  assert_int_equal(count_op(&t, IR_OP_CHANNEL_SHUFFLE), 1);
+  assert_int_equal(count_op(&t, IR_OP_TRANSPOSE), 0);
+  op_test_release(&t);
+}
+
+/* torchvision's form: targets concatenated from Shape/Gather at run time. */
+static void test_computed_targets(void **state) {
+  (void)state;
+  op_test t;
+  op_test_init(&t, 13);
+  const int64_t xd[4] = {3, 4, 2, 2}, d1[5] = {3, 2, 2, 2, 2};
+  fill(x_data, 48);
+  int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
+  int shape = op_test_value(&t, "shape"), n = op_test_value(&t, "n");
+  op_test_node(&t, "Shape", (int[]){x}, 1, (int[]){shape}, 1);
+  int zero = const_i64(&t, "zero", 1, (const int64_t[]){0});
+  op_test_node(&t, "Gather", (int[]){shape, zero}, 2, (int[]){n}, 1);
+  int g = const_i64(&t, "g", 1, (const int64_t[]){2}), m1 = const_i64(&t, "m1", 1, (const int64_t[]){-1});
+  int two = const_i64(&t, "two", 1, (const int64_t[]){2});
+  int t1 = op_test_value(&t, "t1"), t2 = op_test_value(&t, "t2");
+  int c1 = op_test_node(&t, "Concat", (int[]){n, g, m1, two, two}, 5, (int[]){t1}, 1);
+  int c2 = op_test_node(&t, "Concat", (int[]){n, m1, two, two}, 4, (int[]){t2}, 1);
+  op_test_attr_int(&t, c1, "axis", 0);
+  op_test_attr_int(&t, c2, "axis", 0);
+  shuffle_ids s = add_shuffle(&t, x, t1, t2, shuffle_perm);
+  op_test_output(&t, s.out);
+  float want[48];
+  ref_swap12(x_data, d1, want);
+  run_both(&t, 5, want, 4, xd); /* Shape, Gather, 2 Concats, the shuffle */
+  assert_int_equal(count_op(&t, IR_OP_CHANNEL_SHUFFLE), 1);
+  op_test_release(&t);
+}
+
+/* Same perm but the split is of H, not C: fused, computed like the 3 nodes. */
+static void test_non_channel_split_stays_exact(void **state) {
+  (void)state;
+  op_test t;
+  op_test_init(&t, 13);
+  const int64_t xd[4] = {1, 4, 6, 2}, d1[5] = {1, 4, 2, 3, 2}, yd[4] = {1, 8, 3, 2};
+  fill(x_data, 48);
+  int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
+  int t1 = const_i64(&t, "t1", 5, d1), t2 = const_i64(&t, "t2", 4, yd);
+  shuffle_ids s = add_shuffle(&t, x, t1, t2, shuffle_perm);
+  op_test_output(&t, s.out);
+  float want[48];
+  ref_swap12(x_data, d1, want);
+  run_both(&t, 1, want, 4, yd);
+  op_test_release(&t);
+}
+
+static void test_other_perm_is_left_alone(void **state) {
+  (void)state;
+  op_test t;
+  op_test_init(&t, 13);
+  const int64_t xd[4] = {1, 6, 2, 2}, d1[5] = {1, 2, 3, 2, 2};
+  fill(x_data, 24);
+  int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
+  int t1 = const_i64(&t, "t1", 5, d1), t2 = const_i64(&t, "t2", 4, xd);
+  shuffle_ids s = add_shuffle(&t, x, t1, t2, (const int64_t[]){0, 1, 2, 4, 3});
+  op_test_output(&t, s.out);
+  run_both(&t, 3, NULL, 4, xd);
+  assert_int_equal(count_op(&t, IR_OP_CHANNEL_SHUFFLE), 0);
+  op_test_release(&t);
+}
+
+static void test_intermediate_read_elsewhere_is_left_alone(void **state) {
+  (void)state;
+  op_test t;
+  op_test_init(&t, 13);
+  const int64_t xd[4] = {1, 6, 2, 2}, d1[5] = {1, 2, 3, 2, 2};
+  fill(x_data, 24);
+  int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
+  int t1 = const_i64(&t, "t1", 5, d1), t2 = const_i64(&t, "t2", 4, xd);
+  shuffle_ids s = add_shuffle(&t, x, t1, t2, shuffle_perm);
+  op_test_output(&t, s.out);
+  op_test_output(&t, s.mid); /* the 5-D tensor is a graph output */
+  run_both(&t, 3, NULL, 4, xd);
+  assert_int_equal(count_op(&t, IR_OP_CHANNEL_SHUFFLE), 0);
+  op_test_release(&t);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_constant_targets_fuse_plain),
+      cmocka_unit_test(test_nhwc_input_between_convs),
+      cmocka_unit_test(test_computed_targets),
+      cmocka_unit_test(test_non_channel_split_stays_exact),
+      cmocka_unit_test(test_other_perm_is_left_alone),
+      cmocka_unit_test(test_intermediate_read_elsewhere_is_left_alone),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
