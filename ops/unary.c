@@ -1,6 +1,8 @@
 /* Elementwise unary ops: Abs, Ceil, Cos, Elu, Erf, Exp, Floor, HardSigmoid,
  * HardSwish, LeakyRelu, Log, Mish, Neg, Reciprocal, Relu, Selu, Sigmoid, Sin,
- * Softplus, Sqrt, Tanh, Clip, Not.
+ * Softplus, Sqrt, Tanh, Clip, Not; and the fused onnxi.Swish (x * Sigmoid(x),
+ * SiLU) and onnxi.MulHardSigmoid (x * HardSigmoid(x)) the swish pass makes:
+ * one pass over memory instead of two.
  *
  * Each op is one line of UNARY_FLOAT_OPS (its math, generic over float and
  * double) plus, where ONNX allows integers, one line of UNARY_SIGNED_OPS;
@@ -101,7 +103,10 @@ static inline double unary_softplusd(double x) {
   X(TANH, tanh, "Tanh", UNARY_XNN_NONE, UM(tanh, x))                                       \
   X(ERF, erf, "Erf", UNARY_XNN_NONE, UM(erf, x))                                           \
   X(SOFTPLUS, softplus, "Softplus", UNARY_XNN_NONE, UM(softplus, x))                       \
-  X(MISH, mish, "Mish", UNARY_XNN_NONE, x * UM(tanh, UM(softplus, x)))
+  X(MISH, mish, "Mish", UNARY_XNN_NONE, x * UM(tanh, UM(softplus, x)))                     \
+  X(SWISH, swish, "onnxi.Swish", UNARY_XNN_NONE, x / (1 + UM(exp, -x)))                    \
+  X(MUL_HARD_SIGMOID, mul_hard_sigmoid, "onnxi.MulHardSigmoid", UNARY_XNN_NONE,            \
+    x * CLAMP01(p->alpha * x + p->beta))
 
 /* Ops ONNX also defines on signed integers; unary_u is the unsigned twin
  * (negation wraps like numpy instead of overflowing). */
@@ -236,6 +241,8 @@ static const unary_desc unary_descs[IR_OP_COUNT] = {
     [IR_OP_SELU].gamma = 1.05070102214813232421875f,
     [IR_OP_HARD_SIGMOID].alpha = 0.2f,
     [IR_OP_HARD_SIGMOID].beta = 0.5f,
+    [IR_OP_MUL_HARD_SIGMOID].alpha = 0.2f,
+    [IR_OP_MUL_HARD_SIGMOID].beta = 0.5f,
 };
 
 /* The loop for a storage dtype; float16/bfloat16 map to the float32 loop. */

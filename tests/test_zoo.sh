@@ -2,7 +2,9 @@
 # Model-zoo conformance: exports every network of docs/networks.md in the
 # default (CI) variants (models/export.py --list) at CI resolution, with
 # PyTorch's outputs as references, then runs `onnxi test` on them with 1 and
-# with 2 threads. Fails if any export fails or any case fails or is skipped.
+# with 2 threads, and once more (1 thread) with every graph pass disabled, so
+# results with all passes and with none both match PyTorch. Fails if any
+# export fails or any case fails or is skipped.
 #
 #   bash tests/test_zoo.sh ONNXI_BINARY BUILD_DIR SOURCE_DIR   (run by ctest)
 #
@@ -49,18 +51,23 @@ if [ ${#cases[@]} -ne ${#entries[@]} ]; then
   failed=1
 fi
 
-for threads in 1 2; do
-  echo "== onnxi test, $threads thread(s)"
-  out=$build/test_zoo_threads$threads.txt
-  "$onnxi" test "${cases[@]}" --atol-scale 1e-4 --rtol 1e-3 --threads "$threads" >"$out" 2>&1
+for run in 1 2 nopass; do
+  threads=${run/nopass/1}
+  extra=()
+  [ "$run" = nopass ] && extra=(--disable-pass all)
+  what="$threads thread(s)${extra[*]:+, passes disabled}"
+  echo "== onnxi test, $what"
+  out=$build/test_zoo_$run.txt
+  "$onnxi" test "${cases[@]}" --atol-scale 1e-4 --rtol 1e-3 --threads "$threads" "${extra[@]}" \
+    >"$out" 2>&1
   rc=$?
   grep -v '^PASS' "$out"
   if [ $rc -ne 0 ]; then
-    echo "FAIL: onnxi test exited $rc with $threads thread(s)"
+    echo "FAIL: onnxi test exited $rc with $what"
     failed=1
   fi
   if grep -q '^SKIP' "$out"; then
-    echo "FAIL: skipped cases with $threads thread(s)"
+    echo "FAIL: skipped cases with $what"
     failed=1
   fi
 done

@@ -23,6 +23,7 @@ static const char cmd_test_usage[] =
     "  --atol-scale X    absolute tolerance = X * max |expected| of each output\n"
     "  --threads N       threads per session (default 1)\n"
     "  --filter GLOB     only cases whose name matches GLOB (repeatable)\n"
+    "  --disable-pass NAMES  skip these graph passes (comma-separated, or 'all')\n"
     "  --json            one JSON object with every result instead of text\n"
     "  --expect FILE     fail when a case's status differs from FILE's\n"
     "                    ('NAME pass' or 'NAME skip' lines; '#' comments)\n"
@@ -55,6 +56,9 @@ static int cmd_test_parse(int argc, char **argv, test_options *o) {
       NEEDS_VALUE;
       o->threads = atoi(v);
       if (o->threads < 0) return cli_usage_error("test", "--threads must be >= 0");
+    } else if (!strcmp(a, "--disable-pass")) {
+      NEEDS_VALUE;
+      o->disable_passes = v;
     } else if (!strcmp(a, "--filter")) {
       NEEDS_VALUE;
       if (o->n_filters == TEST_MAX_FILTERS) return cli_usage_error("test", "too many --filter");

@@ -350,7 +350,8 @@ static void test_case_run(const test_options *o, test_result *t) {
   onnxi_model *m = NULL;
   onnxi_session *s = NULL;
   onnxi_session_options so = {.threads = o->threads};
-  onnxi_status st = onnxi_model_load_file(path, NULL, &m, &err);
+  onnxi_load_options lo = {.disable_passes = o->disable_passes};
+  onnxi_status st = onnxi_model_load_file(path, &lo, &m, &err);
   if (st == ONNXI_OK) test_ops_collect(t, m);
   if (st == ONNXI_OK) st = onnxi_session_create(m, &so, &s, &err);
   if (st != ONNXI_OK) {

@@ -12,6 +12,7 @@ typedef struct test_options {
   int threads;
   bool json, by_op, quiet;
   const char *expect, *write_expect;
+  const char *disable_passes; /* NULL, names, or "all" */
   const char *paths[TEST_MAX_PATHS];
   int n_paths;
   const char *filters[TEST_MAX_FILTERS];
