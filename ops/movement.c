@@ -1533,6 +1533,84 @@ static void shuffle_plain_strides(const int64_t *dims, int64_t esize, int64_t *s
   }
 }
 
+/* NHWC channel form: per pixel, C contiguous channels; out[c * g + i] =
+ * in[i * C/g + c]. A plain loop per element size beats the general strided
+ * engine, which sees a tiny g x C/g transpose per pixel. */
+typedef struct shuffle_job {
+  const char *src;
+  char *dst;
+  int64_t g, cg;
+  size_t esize;
+} shuffle_job;
+
+#define SHUFFLE_PIXELS(sfx, T)                                                              \
+  static void shuffle_pixels_##sfx(const shuffle_job *j, size_t first, size_t n) {         \
+    int64_t c_all = j->g * j->cg;                                                           \
+    for (size_t p = first; p < first + n; p++) {                                            \
+      const T *s = (const T *)(const void *)(j->src + (int64_t)p * c_all * (int64_t)sizeof(T)); \
+      T *d = (T *)(void *)(j->dst + (int64_t)p * c_all * (int64_t)sizeof(T));               \
+      for (int64_t c = 0; c < j->cg; c++)                                                   \
+        for (int64_t i = 0; i < j->g; i++) d[c * j->g + i] = s[i * j->cg + c];              \
+    }                                                                                       \
+  }
+SHUFFLE_PIXELS(x8, uint8_t)
+SHUFFLE_PIXELS(x16, uint16_t)
+SHUFFLE_PIXELS(x32, uint32_t)
+SHUFFLE_PIXELS(x64, uint64_t)
+
+#if defined(__SSE2__)
+/* g = 2 on 4-byte elements (ShuffleNet v2): interleave the two halves with
+ * unpacks, 4 channels of each per step. */
+static void shuffle_pixels_g2_x32(const shuffle_job *j, size_t first, size_t n) {
+  int64_t cg = j->cg;
+  for (size_t p = first; p < first + n; p++) {
+    const float *s = (const float *)(const void *)(j->src + (int64_t)p * 2 * cg * 4);
+    float *d = (float *)(void *)(j->dst + (int64_t)p * 2 * cg * 4);
+    int64_t c = 0;
+    for (; c + 4 <= cg; c += 4) {
+      __m128 a = _mm_loadu_ps(s + c), b = _mm_loadu_ps(s + cg + c);
+      _mm_storeu_ps(d + 2 * c, _mm_unpacklo_ps(a, b));
+      _mm_storeu_ps(d + 2 * c + 4, _mm_unpackhi_ps(a, b));
+    }
+    for (; c < cg; c++) {
+      memcpy(d + 2 * c, s + c, 4);
+      memcpy(d + 2 * c + 1, s + cg + c, 4);
+    }
+  }
+}
+#endif
+
+static void shuffle_task(void *arg, size_t first, size_t n) {
+  const shuffle_job *j = arg;
+#if defined(__SSE2__)
+  if (j->g == 2 && j->esize == 4) {
+    shuffle_pixels_g2_x32(j, first, n);
+    return;
+  }
+#endif
+  switch (j->esize) {
+  case 1: shuffle_pixels_x8(j, first, n); break;
+  case 2: shuffle_pixels_x16(j, first, n); break;
+  case 4: shuffle_pixels_x32(j, first, n); break;
+  default: shuffle_pixels_x64(j, first, n); break;
+  }
+}
+
+static bool shuffle_nhwc_run(const op_context *ctx, const shuffle_dims *d, const op_tensor *x,
+                             op_tensor *y, size_t esize) {
+  if (x->layout != IR_LAYOUT_NHWC || y->layout != IR_LAYOUT_NHWC || esize > 8 ||
+      (esize & (esize - 1)))
+    return false;
+  shuffle_job j = {.src = x->data, .dst = y->data, .g = d->d1[1], .cg = d->d1[2], .esize = esize};
+  size_t pixels = (size_t)(x->dims[0] * x->dims[2] * x->dims[3]);
+  if (ctx->threadpool && (size_t)x->count * esize >= MOVE_PARALLEL_BYTES && pixels > 1)
+    pthreadpool_parallelize_1d_tile_1d(ctx->threadpool, shuffle_task, &j, pixels,
+                                       pixels / (pthreadpool_get_threads_count(ctx->threadpool) * 4) + 1, 0);
+  else
+    shuffle_task(&j, 0, pixels);
+  return true;
+}
+
 static onnxi_status shuffle_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
                                 op_tensor *const *out, int n_out) {
   (void)n_in, (void)n_out;
@@ -1542,6 +1620,7 @@ static onnxi_status shuffle_run(op_context *ctx, void *state, op_tensor *const *
   size_t esize = move_elem_size(x->dtype);
   int64_t t[5] = {d.d1[0], d.d1[2], d.d1[1], d.d1[3], d.d1[4]}; /* output axes */
   int64_t xs[5], ss[5], ds[5];
+  if (d.channel && shuffle_nhwc_run(ctx, &d, x, out[0], esize)) return ONNXI_OK;
   if (d.channel) {
     shuffle_strides5(x, d.d1[1], xs);
     int64_t os[4];
