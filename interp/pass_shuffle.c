@@ -12,7 +12,7 @@
 
 typedef struct shuffle_match {
   int32_t first, transpose, last; /* Reshape, Transpose, Reshape */
-  int64_t group;                  /* 0: not a load-time constant */
+  int64_t group;                  /* 0: not a load-time constant (the kernel resolves it) */
 } shuffle_match;
 
 /* Element k of a constant int64 tensor of `len` elements. */
@@ -71,7 +71,7 @@ static bool shuffle_match_at(const ir_graph *g, int32_t t_id, shuffle_match *m) 
     return false;
   int64_t g2;
   return shuffle_target(g, g->nodes[m->first].inputs[1], 5, &m->group) &&
-         shuffle_target(g, g->nodes[m->last].inputs[1], 4, &g2) && m->group > 1;
+         shuffle_target(g, g->nodes[m->last].inputs[1], 4, &g2);
 }
 
 /* The last Reshape becomes the fused node: every input it needs is

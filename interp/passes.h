@@ -9,6 +9,7 @@ onnxi_status pass_fold_run(pass_context *ctx);
 onnxi_status pass_bn_fold_run(pass_context *ctx);
 onnxi_status pass_act_fuse_run(pass_context *ctx);
 onnxi_status pass_shuffle_run(pass_context *ctx);
+onnxi_status pass_shuffle_split_run(pass_context *ctx);
 onnxi_status pass_swish_run(pass_context *ctx);
 
 #endif

@@ -1412,11 +1412,16 @@ const op_kernel op_scatter_nd = {.name = "ScatterND",
  * (N, C, H, W) x and shape2 gives (N, C, H, W) back, it is a channel shuffle
  * that runs in x's layout (NHWC: no reorder); any other targets get the same
  * result computed on plain data, so the fused node is never wrong. */
+#define SHUFFLE_MAX_SPLIT 8
+
 typedef struct shuffle_dims {
   int64_t d1[5];           /* shape1 resolved against x */
   int64_t d2[IR_MAX_RANK]; /* shape2 resolved against the transposed tensor */
   int rank2;
   bool channel; /* the (N, g, C/g, H, W) -> (N, C, H, W) form */
+  /* split form (shuffle-split pass): output m = channels [first, first + len) */
+  int n_split;
+  int64_t first[SHUFFLE_MAX_SPLIT], len[SHUFFLE_MAX_SPLIT];
 } shuffle_dims;
 
 /* Reshape's rules: 0 copies the source dim, one -1 is inferred. */
@@ -1475,19 +1480,58 @@ static ir_layout shuffle_layout(const op_context *ctx, const void *state, op_ten
                                 int n_in) {
   (void)ctx, (void)state;
   shuffle_dims d;
-  if (n_in != 3 || !in[0] || in[0]->rank != 4 || !shuffle_int_list(in[1]) ||
+  if (n_in < 3 || !in[0] || in[0]->rank != 4 || !shuffle_int_list(in[1]) ||
       !shuffle_int_list(in[2]) || !in[1]->is_const || !in[2]->is_const ||
       !shuffle_dims_from(in[0], in[1], in[1]->data, in[2], in[2]->data, &d) || !d.channel)
     return IR_LAYOUT_PLAIN;
   return in[0]->layout;
 }
 
+/* Inputs x, shape1, shape2 and one output; or, fused with the Slices that
+ * read it (shuffle-split pass), a (start, end) input pair per output. */
 static onnxi_status shuffle_init(op_context *ctx, void *state) {
   (void)state;
   int64_t group;
-  onnxi_status st = op_io_check(ctx, 3, 3, 1, 1);
+  onnxi_status st = op_io_check(ctx, 3, 3 + 2 * SHUFFLE_MAX_SPLIT, 1, SHUFFLE_MAX_SPLIT);
   if (st == ONNXI_OK) st = op_attr_int(ctx, "group", 0, &group);
-  return st;
+  if (st != ONNXI_OK) return st;
+  int n_in = ctx->node->n_inputs, n_out = ctx->node->n_outputs;
+  if (!(n_in == 3 && n_out == 1) && n_in != 3 + 2 * n_out)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                    "%d inputs for %d outputs: expected 3, or 3 plus a start and end per output",
+                    n_in, n_out);
+  for (int k = 3; k < n_in; k++)
+    if (ctx->node->inputs[k] == IR_NONE)
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input %d (a split bound) is missing", k);
+  return ONNXI_OK;
+}
+
+/* Split bounds along the shuffled channels, clamped like Slice's. */
+static onnxi_status shuffle_split_plan(op_context *ctx, op_tensor *const *in, int n_in,
+                                       shuffle_dims *d) {
+  d->n_split = n_in > 3 ? (n_in - 3) / 2 : 0;
+  if (!d->n_split) return ONNXI_OK;
+  if (!d->channel)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                    "reshape targets are not a channel shuffle of the input; cannot split it");
+  for (int m = 0; m < d->n_split; m++) {
+    int64_t b[2];
+    for (int e = 0; e < 2; e++) {
+      const op_tensor *t = in[3 + 2 * m + e];
+      const void *v;
+      int64_t count;
+      if (!shuffle_int_list(t) || !op_dims_count(t->dims, t->rank, &count) || count != 1)
+        return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input %d: split bound must be one integer",
+                        3 + 2 * m + e);
+      onnxi_status st = op_tensor_plan_value(ctx, t, 3 + 2 * m + e, &v);
+      if (st != ONNXI_OK) return st;
+      op_tensor tv = *t;
+      tv.data = (void *)v;
+      b[e] = op_tensor_int_at(&tv, 0);
+    }
+    d->len[m] = slice_axis(d->d2[1], b[0], b[1], 1, &d->first[m]);
+  }
+  return ONNXI_OK;
 }
 
 static onnxi_status shuffle_plan(op_context *ctx, op_tensor *const *in, shuffle_dims *d) {
@@ -1508,13 +1552,20 @@ static onnxi_status shuffle_plan(op_context *ctx, op_tensor *const *in, shuffle_
 /* Resolves the targets for this plan into the state run reads. */
 static onnxi_status shuffle_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
                                   op_tensor *const *out, int n_out) {
-  (void)n_in, (void)n_out;
   shuffle_dims *d = state;
   onnxi_status st = move_dtype_check(ctx, in[0], "input 'data'");
   if (st == ONNXI_OK) st = shuffle_plan(ctx, in, d);
+  if (st == ONNXI_OK) st = shuffle_split_plan(ctx, in, n_in, d);
   if (st != ONNXI_OK) return st;
-  move_out_set(in[0], out[0], d->rank2, d->d2);
-  if (!d->channel) out[0]->layout = IR_LAYOUT_PLAIN;
+  if (!d->n_split) {
+    move_out_set(in[0], out[0], d->rank2, d->d2);
+    if (!d->channel) out[0]->layout = IR_LAYOUT_PLAIN;
+    return ONNXI_OK;
+  }
+  for (int m = 0; m < d->n_split && m < n_out; m++) {
+    int64_t dims[4] = {d->d2[0], d->len[m], d->d2[2], d->d2[3]};
+    move_out_set(in[0], out[m], 4, dims);
+  }
   return ONNXI_OK;
 }
 
@@ -1611,6 +1662,68 @@ static bool shuffle_nhwc_run(const op_context *ctx, const shuffle_dims *d, const
   return true;
 }
 
+/* Split form. NHWC: per pixel, output m's channel k is shuffled channel
+ * ch = first + k, i.e. input channel (ch % g) * C/g + ch / g. Plain: the
+ * same mapping of whole H*W planes. */
+typedef struct shuffle_split_job {
+  const shuffle_dims *d;
+  const char *src;
+  char *dst[SHUFFLE_MAX_SPLIT];
+  int64_t g, cg, plane; /* plane: H*W (plain) or 1 (NHWC) */
+  size_t esize;
+  bool nhwc;
+} shuffle_split_job;
+
+static const char *shuffle_src_channel(const shuffle_split_job *j, const char *px, int64_t ch) {
+  return px + ((ch % j->g) * j->cg + ch / j->g) * j->plane * (int64_t)j->esize;
+}
+
+static void shuffle_split_one(const shuffle_split_job *j, int m, const char *px, char *dst) {
+  int64_t first = j->d->first[m], len = j->d->len[m];
+  size_t bytes = (size_t)j->plane * j->esize;
+  int64_t k = 0;
+#if defined(__SSE2__)
+  if (j->nhwc && j->g == 2 && j->esize == 4 && first % 2 == 0) {
+    const float *s = (const float *)(const void *)px;
+    float *dd = (float *)(void *)dst;
+    for (; k + 8 <= len; k += 8) { /* shuffled channels first+k .. +8 */
+      int64_t c = (first + k) / 2;
+      __m128 a = _mm_loadu_ps(s + c), b = _mm_loadu_ps(s + j->cg + c);
+      _mm_storeu_ps(dd + k, _mm_unpacklo_ps(a, b));
+      _mm_storeu_ps(dd + k + 4, _mm_unpackhi_ps(a, b));
+    }
+  }
+#endif
+  for (; k < len; k++) memcpy(dst + k * (int64_t)bytes, shuffle_src_channel(j, px, first + k), bytes);
+}
+
+static void shuffle_split_task(void *arg, size_t first, size_t n) {
+  const shuffle_split_job *j = arg;
+  int64_t c_all = j->g * j->cg;
+  for (size_t p = first; p < first + n; p++) {
+    const char *px = j->src + (int64_t)p * c_all * j->plane * (int64_t)j->esize;
+    for (int m = 0; m < j->d->n_split; m++) {
+      int64_t step = j->d->len[m] * j->plane * (int64_t)j->esize;
+      shuffle_split_one(j, m, px, j->dst[m] + (int64_t)p * step);
+    }
+  }
+}
+
+static void shuffle_split_run(const op_context *ctx, const shuffle_dims *d, const op_tensor *x,
+                              op_tensor *const *out, size_t esize) {
+  shuffle_split_job j = {.d = d, .src = x->data, .g = d->d1[1], .cg = d->d1[2], .esize = esize,
+                         .nhwc = x->layout == IR_LAYOUT_NHWC};
+  for (int m = 0; m < d->n_split; m++) j.dst[m] = out[m]->data;
+  /* NHWC: one unit per pixel; plain: one per batch item */
+  j.plane = j.nhwc ? 1 : x->dims[2] * x->dims[3];
+  size_t units = (size_t)(j.nhwc ? x->dims[0] * x->dims[2] * x->dims[3] : x->dims[0]);
+  if (ctx->threadpool && (size_t)x->count * esize >= MOVE_PARALLEL_BYTES && units > 1)
+    pthreadpool_parallelize_1d_tile_1d(ctx->threadpool, shuffle_split_task, &j, units,
+                                       units / (pthreadpool_get_threads_count(ctx->threadpool) * 4) + 1, 0);
+  else
+    shuffle_split_task(&j, 0, units);
+}
+
 static onnxi_status shuffle_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
                                 op_tensor *const *out, int n_out) {
   (void)n_in, (void)n_out;
@@ -1618,6 +1731,10 @@ static onnxi_status shuffle_run(op_context *ctx, void *state, op_tensor *const *
   shuffle_dims d = *(const shuffle_dims *)state;
   if (x->count == 0) return ONNXI_OK;
   size_t esize = move_elem_size(x->dtype);
+  if (d.n_split) {
+    shuffle_split_run(ctx, state, x, out, esize);
+    return ONNXI_OK;
+  }
   int64_t t[5] = {d.d1[0], d.d1[2], d.d1[1], d.d1[3], d.d1[4]}; /* output axes */
   int64_t xs[5], ss[5], ds[5];
   if (d.channel && shuffle_nhwc_run(ctx, &d, x, out[0], esize)) return ONNXI_OK;
