@@ -14,7 +14,7 @@
 #include "op_test.h"
 #include "pass.h"
 
-#define MAXN 512
+#define MAXN 1024
 
 static float x_data[MAXN];
 
@@ -60,17 +60,22 @@ static int const_i64(op_test *t, const char *name, int n, const int64_t *v) {
 static void run_both(op_test *t, int want_nodes, const float *want, int rank, const int64_t *dims) {
   assert_int_equal(op_test_run(t, 1), ONNXI_OK);
   if (want) op_test_expect(t, 0, ONNXI_DTYPE_FLOAT, rank, dims, want, 0, 0);
-  int64_t count = 1;
-  for (int i = 0; i < t->out_rank[0]; i++) count *= t->out_dims[0][i];
-  float *before = malloc(sizeof(float) * (size_t)count);
-  assert_non_null(before);
-  memcpy(before, t->out_data[0], sizeof(float) * (size_t)count);
+  float *before[OP_TEST_MAX_IO];
+  for (int k = 0; k < t->n_outputs; k++) {
+    int64_t count = 1;
+    for (int i = 0; i < t->out_rank[k]; i++) count *= t->out_dims[k][i];
+    before[k] = malloc(sizeof(float) * (size_t)(count ? count : 1));
+    assert_non_null(before[k]);
+    memcpy(before[k], t->out_data[k], sizeof(float) * (size_t)count);
+  }
   onnxi_error err = {0};
   assert_int_equal(passes_run(&t->model, NULL, NULL, &err), ONNXI_OK);
   assert_int_equal(t->model.graph.n_nodes, want_nodes);
   assert_int_equal(op_test_run(t, 2), ONNXI_OK);
-  op_test_expect(t, 0, ONNXI_DTYPE_FLOAT, t->out_rank[0], t->out_dims[0], before, 1e-5, 0);
-  free(before);
+  for (int k = 0; k < t->n_outputs; k++) {
+    op_test_expect(t, k, ONNXI_DTYPE_FLOAT, t->out_rank[k], t->out_dims[k], before[k], 1e-5, 0);
+    free(before[k]);
+  }
 }
 
 static int count_op(const op_test *t, ir_op op) {
@@ -200,6 +205,100 @@ static void test_intermediate_read_elsewhere_is_left_alone(void **state) {
   op_test_release(&t);
 }
 
+
+/* torchvision's ShuffleNet v2 unit: Concat -> shuffle (g = 2) -> Shape ->
+ * Gather(1) -> Div 2 -> Slice [0, C/2) and [C/2, C) along channels. With a
+ * Conv in front the data is NHWC, without it plain. */
+static void build_split(op_test *t, bool nhwc, int64_t c, float *want0, float *want1) {
+  const int64_t xd[4] = {2, c, 3, 2}, d1[5] = {2, 2, c / 2, 3, 2};
+  int n = (int)(2 * c * 6);
+  fill(x_data, n);
+  op_test_init(t, 13);
+  int x = op_test_input(t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data), in = x;
+  if (nhwc) { /* 1x1 identity conv: same values, NHWC storage */
+    float w[64 * 64] = {0};
+    for (int i = 0; i < c; i++) w[i * c + i] = 1;
+    int wi = op_test_const(t, "w", ONNXI_DTYPE_FLOAT, 4, (const int64_t[]){c, c, 1, 1}, w);
+    in = op_test_value(t, "c");
+    op_test_node(t, "Conv", (int[]){x, wi}, 2, (int[]){in}, 1);
+  }
+  int t1 = const_i64(t, "t1", 5, d1), t2 = const_i64(t, "t2", 4, xd);
+  shuffle_ids s = add_shuffle(t, in, t1, t2, shuffle_perm);
+  int shape = op_test_value(t, "shape"), ch = op_test_value(t, "ch"), half = op_test_value(t, "half");
+  op_test_node(t, "Shape", (int[]){s.out}, 1, (int[]){shape}, 1);
+  int one = const_i64(t, "one", 1, (const int64_t[]){1}), two = const_i64(t, "two", 1, (const int64_t[]){2});
+  int zero = const_i64(t, "zero", 1, (const int64_t[]){0}), big = const_i64(t, "big", 1, (const int64_t[]){1000});
+  op_test_node(t, "Gather", (int[]){shape, one}, 2, (int[]){ch}, 1);
+  op_test_node(t, "Div", (int[]){ch, two}, 2, (int[]){half}, 1);
+  int y0 = op_test_value(t, "y0"), y1 = op_test_value(t, "y1");
+  op_test_node(t, "Slice", (int[]){s.out, zero, half, one}, 4, (int[]){y0}, 1);
+  op_test_node(t, "Slice", (int[]){s.out, half, big, one, one}, 5, (int[]){y1}, 1);
+  op_test_output(t, y0);
+  op_test_output(t, y1);
+  float full[2 * 64 * 6];
+  ref_swap12(x_data, d1, full);
+  int64_t plane = 6, h = c / 2;
+  for (int64_t b = 0; b < 2; b++)
+    for (int64_t k = 0; k < h * plane; k++) {
+      want0[b * h * plane + k] = full[b * c * plane + k];
+      want1[b * h * plane + k] = full[b * c * plane + h * plane + k];
+    }
+}
+
+static void check_split(bool nhwc, int64_t c) {
+  op_test t;
+  float want0[64 * 6], want1[64 * 6];
+  build_split(&t, nhwc, c, want0, want1);
+  const int64_t hd[4] = {2, c / 2, 3, 2};
+  assert_int_equal(op_test_run(&t, 1), ONNXI_OK);
+  op_test_expect(&t, 0, ONNXI_DTYPE_FLOAT, 4, hd, want0, 1e-6, 0);
+  op_test_expect(&t, 1, ONNXI_DTYPE_FLOAT, 4, hd, want1, 1e-6, 0);
+  onnxi_error err = {0};
+  assert_int_equal(passes_run(&t.model, NULL, NULL, &err), ONNXI_OK);
+  /* [Conv,] Shape, Gather, Div and the one shuffle writing both halves */
+  assert_int_equal(t.model.graph.n_nodes, nhwc ? 5 : 4);
+  assert_int_equal(count_op(&t, IR_OP_SLICE), 0);
+  for (int threads = 1; threads <= 2; threads++) {
+    assert_int_equal(op_test_run(&t, threads), ONNXI_OK);
+    op_test_expect(&t, 0, ONNXI_DTYPE_FLOAT, 4, hd, want0, 1e-6, 0);
+    op_test_expect(&t, 1, ONNXI_DTYPE_FLOAT, 4, hd, want1, 1e-6, 0);
+  }
+  op_test_release(&t);
+}
+
+static void test_split_plain(void **state) {
+  (void)state;
+  check_split(false, 12);
+}
+
+/* 40 channels: the SSE2 path (8 at a time) and its scalar tail (4). */
+static void test_split_nhwc(void **state) {
+  (void)state;
+  check_split(true, 40);
+}
+
+/* A reader of the shuffled tensor that is not a channel Slice keeps it. */
+static void test_split_other_reader_is_left_alone(void **state) {
+  (void)state;
+  op_test t;
+  op_test_init(&t, 13);
+  const int64_t xd[4] = {1, 8, 2, 2}, d1[5] = {1, 2, 4, 2, 2};
+  fill(x_data, 32);
+  int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
+  int t1 = const_i64(&t, "t1", 5, d1), t2 = const_i64(&t, "t2", 4, xd);
+  shuffle_ids s = add_shuffle(&t, x, t1, t2, shuffle_perm);
+  int zero = const_i64(&t, "zero", 1, (const int64_t[]){0}), four = const_i64(&t, "four", 1, (const int64_t[]){4});
+  int axis2 = const_i64(&t, "axis2", 1, (const int64_t[]){2}), one = const_i64(&t, "one", 1, (const int64_t[]){1});
+  int y0 = op_test_value(&t, "y0"), y1 = op_test_value(&t, "y1");
+  op_test_node(&t, "Slice", (int[]){s.out, zero, four, one}, 4, (int[]){y0}, 1);
+  op_test_node(&t, "Slice", (int[]){s.out, zero, one, axis2}, 4, (int[]){y1}, 1); /* along H */
+  op_test_output(&t, y0);
+  op_test_output(&t, y1);
+  run_both(&t, 3, NULL, 0, NULL);
+  assert_int_equal(count_op(&t, IR_OP_SLICE), 2);
+  op_test_release(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_constant_targets_fuse_plain),
@@ -208,6 +307,9 @@ int main(void) {
       cmocka_unit_test(test_non_channel_split_stays_exact),
       cmocka_unit_test(test_other_perm_is_left_alone),
       cmocka_unit_test(test_intermediate_read_elsewhere_is_left_alone),
+      cmocka_unit_test(test_split_plain),
+      cmocka_unit_test(test_split_nhwc),
+      cmocka_unit_test(test_split_other_reader_is_left_alone),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
