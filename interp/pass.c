@@ -15,6 +15,7 @@ static const pass_def pass_defs[] = {
     {"shuffle", pass_shuffle_run, "Reshape-Transpose-Reshape channel shuffles as one op"},
     {"shuffle-split", pass_shuffle_split_run, "channel Slices of a shuffle written by the shuffle"},
     {"swish", pass_swish_run, "x*Sigmoid(x) and x*HardSigmoid(x) as one elementwise op"},
+    {"dce", pass_dce_run, "remove nodes whose outputs nothing reads"},
 };
 
 const pass_def *pass_table(int *count) {
