@@ -211,6 +211,49 @@ static void test_constant_subgraph_folds(void **state) {
   op_test_release(&t);
 }
 
+
+/* Gemm -> BatchNormalization (BatchNorm1d after Linear), both B layouts. */
+static void check_gemm_bn(int trans_b, float beta, int want_nodes) {
+  op_test t;
+  float x[2 * 3], w[4 * 3], b[4], scale[4], shift[4], mean[4], var[4];
+  fill(x, 6, 1.0f, 0.2f);
+  fill(w, 12, 0.7f, 0.1f);
+  fill(b, 4, 0.3f, 0.5f);
+  fill(scale, 4, 0.4f, 1.0f);
+  fill(shift, 4, 0.3f, -0.2f);
+  fill(mean, 4, 0.5f, 0.1f);
+  for (int i = 0; i < 4; i++) var[i] = 0.5f + 0.25f * (float)i;
+  op_test_init(&t, 13);
+  const int64_t four[1] = {4};
+  int xi = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 2, (const int64_t[]){2, 3}, x);
+  int wi = op_test_const(&t, "w", ONNXI_DTYPE_FLOAT, 2,
+                         trans_b ? (const int64_t[]){4, 3} : (const int64_t[]){3, 4}, w);
+  int bi = op_test_const(&t, "b", ONNXI_DTYPE_FLOAT, 1, four, b);
+  int si = op_test_const(&t, "scale", ONNXI_DTYPE_FLOAT, 1, four, scale);
+  int hi = op_test_const(&t, "shift", ONNXI_DTYPE_FLOAT, 1, four, shift);
+  int mi = op_test_const(&t, "mean", ONNXI_DTYPE_FLOAT, 1, four, mean);
+  int vi = op_test_const(&t, "var", ONNXI_DTYPE_FLOAT, 1, four, var);
+  int y = op_test_value(&t, "y"), z = op_test_value(&t, "z");
+  int gemm = op_test_node(&t, "Gemm", (int[]){xi, wi, bi}, 3, (int[]){y}, 1);
+  op_test_attr_int(&t, gemm, "transB", trans_b);
+  op_test_attr_float(&t, gemm, "beta", beta);
+  op_test_node(&t, "BatchNormalization", (int[]){y, si, hi, mi, vi}, 5, (int[]){z}, 1);
+  op_test_output(&t, z);
+  run_with_and_without(&t, NULL, want_nodes);
+  op_test_release(&t);
+}
+
+static void test_gemm_bn_folds(void **state) {
+  (void)state;
+  check_gemm_bn(1, 1.0f, 1);
+  check_gemm_bn(0, 1.0f, 1);
+}
+
+static void test_gemm_bn_with_beta_kept(void **state) {
+  (void)state;
+  check_gemm_bn(1, 0.5f, 2); /* beta scales C: not folded */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_bn_relu_fuses_to_one_conv),
@@ -222,6 +265,8 @@ int main(void) {
       cmocka_unit_test(test_identity_and_dropout_vanish),
       cmocka_unit_test(test_identity_to_graph_output_renames_producer),
       cmocka_unit_test(test_constant_subgraph_folds),
+      cmocka_unit_test(test_gemm_bn_folds),
+      cmocka_unit_test(test_gemm_bn_with_beta_kept),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
