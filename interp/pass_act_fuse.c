@@ -1,7 +1,10 @@
 /* Relu and constant-bound Clip after Conv, Gemm or Add/Sub/Mul/Div become the
  * producer's output clamp (XNNPACK's output_min/output_max), saving a pass
- * over memory. */
+ * over memory. A Relu after a channel Concat (ShuffleNet v1) moves into the
+ * Concat's inputs the same way, and vanishes for inputs already known to be
+ * non-negative (pooled or padded outputs of a Relu). */
 #include <math.h>
+#include <string.h>
 
 #include "passes.h"
 
@@ -82,6 +85,71 @@ static onnxi_status act_apply(pass_context *ctx, int32_t prod, int32_t act, floa
   return ONNXI_OK;
 }
 
+/* True when every element of v is >= 0 whatever the input: a clamp at or
+ * above 0, or ops that only move, pool or zero-pad such values. */
+static bool act_nonneg(const ir_graph *g, int32_t v, int depth) {
+  if (v == IR_NONE || depth > 12 || g->values[v].producer == IR_NONE) return false;
+  const ir_node *p = &g->nodes[g->values[v].producer];
+  const ir_attr *lo = ir_node_attr(p, "onnxi.clamp_min");
+  if (lo && lo->type == IR_ATTR_FLOAT && lo->f >= 0) return true;
+  switch (p->op) {
+  case IR_OP_RELU: return true;
+  case IR_OP_PAD: {
+    const ir_attr *mode = ir_node_attr(p, "mode"), *value = ir_node_attr(p, "value");
+    if (mode && (mode->type != IR_ATTR_STRING || strcmp(mode->s.data, "constant") != 0)) return false;
+    if (value && (value->type != IR_ATTR_FLOAT || !(value->f >= 0))) return false;
+    if (p->n_inputs > 2 && p->inputs[2] != IR_NONE) return false; /* a constant_value input */
+    return act_nonneg(g, p->inputs[0], depth + 1);
+  }
+  case IR_OP_MAX_POOL: case IR_OP_AVERAGE_POOL: case IR_OP_GLOBAL_AVERAGE_POOL:
+  case IR_OP_GLOBAL_MAX_POOL: case IR_OP_RESHAPE: case IR_OP_FLATTEN: case IR_OP_TRANSPOSE:
+  case IR_OP_CHANNEL_SHUFFLE:
+    return p->n_inputs >= 1 && act_nonneg(g, p->inputs[0], depth + 1);
+  case IR_OP_CONCAT:
+    for (int32_t k = 0; k < p->n_inputs; k++)
+      if (!act_nonneg(g, p->inputs[k], depth + 1)) return false;
+    return p->n_inputs > 0;
+  default:
+    return false;
+  }
+}
+
+/* Relu(Concat(a, b...)): each input is non-negative already or gets the
+ * clamp from its producer; then the Relu goes. */
+static bool act_concat_ok(const ir_graph *g, int32_t relu, int32_t c) {
+  const ir_node *n = &g->nodes[c];
+  if (n->op != IR_OP_CONCAT || (n->flags & IR_NODE_DEAD) || n->n_outputs != 1 ||
+      pass_sole_consumer(g, n->outputs[0]) != relu)
+    return false;
+  for (int32_t k = 0; k < n->n_inputs; k++) {
+    int32_t v = n->inputs[k];
+    if (act_nonneg(g, v, 0)) continue;
+    int32_t p = v == IR_NONE ? IR_NONE : g->values[v].producer;
+    if (p == IR_NONE || !act_producer_ok(&g->nodes[p]) || pass_sole_consumer(g, v) != c ||
+        g->nodes[p].outputs[0] != v || !act_value_is_float(g, v, 0))
+      return false;
+  }
+  return true;
+}
+
+static onnxi_status act_concat_apply(pass_context *ctx, int32_t relu, int32_t c) {
+  ir_graph *g = ctx->graph;
+  for (int32_t k = 0; k < g->nodes[c].n_inputs; k++) {
+    int32_t v = g->nodes[c].inputs[k];
+    if (act_nonneg(g, v, 0)) continue;
+    ir_node *p = &g->nodes[g->values[v].producer];
+    const ir_attr *old = ir_node_attr(p, "onnxi.clamp_min");
+    onnxi_status st = pass_attr_set_float(ctx, p, "onnxi.clamp_min", old && old->f > 0 ? old->f : 0);
+    if (st != ONNXI_OK) return st;
+  }
+  ir_node *r = &g->nodes[relu], *n = &g->nodes[c];
+  n->outputs[0] = r->outputs[0];
+  g->values[r->outputs[0]].producer = c;
+  r->flags |= IR_NODE_DEAD;
+  pass_note(ctx, "moved '%s' (Relu) into the inputs of '%s' (Concat)", r->name, n->name);
+  return ONNXI_OK;
+}
+
 onnxi_status pass_act_fuse_run(pass_context *ctx) {
   ir_graph *g = ctx->graph;
   for (int32_t i = 0; i < g->n_nodes; i++) {
@@ -91,6 +159,11 @@ onnxi_status pass_act_fuse_run(pass_context *ctx) {
         a->n_outputs != 1 || !act_bounds(g, ctx->model->opset, a, &lo, &hi) || !(lo <= hi))
       continue;
     int32_t x = a->inputs[0], prod = g->values[x].producer;
+    if (a->op == IR_OP_RELU && prod != IR_NONE && act_concat_ok(g, i, prod)) {
+      onnxi_status st = act_concat_apply(ctx, i, prod);
+      if (st != ONNXI_OK) return st;
+      continue;
+    }
     if (prod == IR_NONE || !act_producer_ok(&g->nodes[prod]) || pass_sole_consumer(g, x) != i ||
         g->nodes[prod].outputs[0] != x || !act_value_is_float(g, x, 0))
       continue;

@@ -254,6 +254,48 @@ static void test_gemm_bn_with_beta_kept(void **state) {
   check_gemm_bn(1, 0.5f, 2); /* beta scales C: not folded */
 }
 
+
+/* Relu(Concat(pooled Relu output, Conv)): the pooled half is non-negative,
+ * the Conv takes the clamp, the Relu goes. With the raw input in place of
+ * the pooled half the Relu must stay. */
+static void check_relu_concat(bool pooled, int want_nodes) {
+  op_test t;
+  float x[32], w[C * 18];
+  fill(x, 32, 1.0f, 0.1f);
+  fill(w, C * 18, 0.5f, 0.0f);
+  op_test_init(&t, 13);
+  int xi = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, x_dims, x);
+  int wi = op_test_const(&t, "w", ONNXI_DTYPE_FLOAT, 4, w_dims, w);
+  int conv = op_test_value(&t, "conv"), cat = op_test_value(&t, "cat"), y = op_test_value(&t, "y");
+  int side = xi;
+  if (pooled) {
+    int r = op_test_value(&t, "r");
+    side = op_test_value(&t, "pool");
+    op_test_node(&t, "Relu", (int[]){xi}, 1, (int[]){r}, 1);
+    int mp = op_test_node(&t, "MaxPool", (int[]){r}, 1, (int[]){side}, 1);
+    op_test_attr_ints(&t, mp, "kernel_shape", 2, (const int64_t[]){3, 3});
+    op_test_attr_ints(&t, mp, "pads", 4, (const int64_t[]){1, 1, 1, 1});
+  }
+  int cn = op_test_node(&t, "Conv", (int[]){xi, wi}, 2, (int[]){conv}, 1);
+  op_test_attr_ints(&t, cn, "pads", 4, (const int64_t[]){1, 1, 1, 1});
+  int cc = op_test_node(&t, "Concat", (int[]){side, conv}, 2, (int[]){cat}, 1);
+  op_test_attr_int(&t, cc, "axis", 1);
+  op_test_node(&t, "Relu", (int[]){cat}, 1, (int[]){y}, 1);
+  op_test_output(&t, y);
+  run_with_and_without(&t, NULL, want_nodes);
+  op_test_release(&t);
+}
+
+static void test_relu_after_concat_moves_into_inputs(void **state) {
+  (void)state;
+  check_relu_concat(true, 4); /* Relu, MaxPool, Conv+clamp, Concat */
+}
+
+static void test_relu_after_concat_of_raw_input_stays(void **state) {
+  (void)state;
+  check_relu_concat(false, 3);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_bn_relu_fuses_to_one_conv),
@@ -267,6 +309,8 @@ int main(void) {
       cmocka_unit_test(test_constant_subgraph_folds),
       cmocka_unit_test(test_gemm_bn_folds),
       cmocka_unit_test(test_gemm_bn_with_beta_kept),
+      cmocka_unit_test(test_relu_after_concat_moves_into_inputs),
+      cmocka_unit_test(test_relu_after_concat_of_raw_input_stays),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
