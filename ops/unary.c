@@ -104,7 +104,7 @@ static inline double unary_softplusd(double x) {
   X(ERF, erf, "Erf", UNARY_XNN_NONE, UM(erf, x))                                           \
   X(SOFTPLUS, softplus, "Softplus", UNARY_XNN_NONE, UM(softplus, x))                       \
   X(MISH, mish, "Mish", UNARY_XNN_NONE, x * UM(tanh, UM(softplus, x)))                     \
-  X(SWISH, swish, "onnxi.Swish", UNARY_XNN_NONE, x / (1 + UM(exp, -x)))                    \
+  X(SWISH, swish, "onnxi.Swish", UNARY_XNN_SIGMOID, x / (1 + UM(exp, -x)))                 \
   X(MUL_HARD_SIGMOID, mul_hard_sigmoid, "onnxi.MulHardSigmoid", UNARY_XNN_NONE,            \
     x * CLAMP01(p->alpha * x + p->beta))
 
@@ -485,6 +485,15 @@ static void unary_task_run(void *arg, size_t start, size_t n) {
     t->fn(n, t->x + start * t->elem, t->y + start * t->elem, t->params);
 }
 
+/* Swish on XNNPACK: its sigmoid (AVX2/AVX-512, several times faster than
+ * our SSE2 exp) writes y, then y *= x while y is hot; never in place. */
+static void unary_swish_finish(size_t n, const void *vx, void *vy, const unary_params *p) {
+  (void)p;
+  const float *x = vx;
+  float *y = vy;
+  for (size_t i = 0; i < n; i++) y[i] *= x[i];
+}
+
 static onnxi_status unary_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
                               op_tensor *const *out, int n_out) {
   (void)n_out;
@@ -494,6 +503,14 @@ static onnxi_status unary_run(op_context *ctx, void *state, op_tensor *const *in
     enum xnn_status xs = xnn_run_operator(s->xnn, ctx->threadpool);
     if (xs != xnn_status_success)
       return op_error(ctx, ONNXI_ERR_RUNTIME, "XNNPACK run failed (status %d)", (int)xs);
+    if (ctx->node->op != IR_OP_SWISH) return ONNXI_OK;
+    unary_task t = {.fn = unary_swish_finish, .params = &s->params, .x = in[0]->data,
+                    .y = out[0]->data, .elem = sizeof(float), .dtype = ONNXI_DTYPE_FLOAT};
+    size_t count = (size_t)in[0]->count;
+    if (ctx->threadpool && count > 2 * UNARY_TILE)
+      pthreadpool_parallelize_1d_tile_1d(ctx->threadpool, unary_task_run, &t, count, UNARY_TILE, 0);
+    else
+      unary_task_run(&t, 0, count);
     return ONNXI_OK;
   }
   unary_params params = s->params;
@@ -520,7 +537,7 @@ static void unary_release(void *state) {
 #define UNARY_KERNEL(e, k, n)                                                            \
   const op_kernel op_##k = {.name = n,                                                   \
                             .state_size = sizeof(unary_state),                           \
-                            .flags = OP_KERNEL_INPLACE,                                  \
+                            .flags = IR_OP_##e == IR_OP_SWISH ? 0u : OP_KERNEL_INPLACE,  \
                             .init = unary_init,                                          \
                             .layout = op_layout_follow,                                  \
                             .infer = unary_infer,                                        \
