@@ -1465,8 +1465,10 @@ static bool shuffle_dims_from(const op_tensor *x, const op_tensor *s1, const voi
   int64_t t[5] = {d->d1[0], d->d1[2], d->d1[1], d->d1[3], d->d1[4]};
   if (!shuffle_target_resolve(t, 5, x->count, d->d2, d->rank2)) return false;
   const int64_t *xd = x->dims;
+  int64_t g_cg; /* with a zero dim the others may be huge: multiply checked */
   d->channel = x->rank == 4 && d->rank2 == 4 && d->d1[0] == xd[0] && d->d1[3] == xd[2] &&
-               d->d1[4] == xd[3] && d->d1[1] * d->d1[2] == xd[1];
+               d->d1[4] == xd[3] && op_dims_count(d->d1 + 1, 2, &g_cg) && g_cg == xd[1] &&
+               d->d1[1] > 0;
   for (int i = 0; i < 4 && d->channel; i++) d->channel = d->d2[i] == xd[i];
   return true;
 }

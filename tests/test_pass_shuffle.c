@@ -299,6 +299,28 @@ static void test_split_other_reader_is_left_alone(void **state) {
   op_test_release(&t);
 }
 
+/* The fused op read from a file is checked like any other: targets that do
+ * not fit and a bad input count are errors, not crashes. */
+static void test_fused_op_from_file_is_checked(void **state) {
+  (void)state;
+  const int64_t xd[4] = {1, 6, 2, 2};
+  fill(x_data, 24);
+  for (int bad = 0; bad < 3; bad++) {
+    op_test t;
+    op_test_init(&t, 13);
+    int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
+    int t1 = const_i64(&t, "t1", 5, (const int64_t[]){1, 4, 2, 2, 2}); /* 32 != 24 elements */
+    int t2 = const_i64(&t, "t2", 4, xd), y = op_test_value(&t, "y");
+    if (bad == 0) op_test_node(&t, "onnxi.ChannelShuffle", (int[]){x, t1, t2}, 3, (int[]){y}, 1);
+    if (bad == 1) op_test_node(&t, "onnxi.ChannelShuffle", (int[]){x, t1, t2, t2}, 4, (int[]){y}, 1);
+    if (bad == 2) op_test_node(&t, "onnxi.ChannelShuffle", (int[]){x, t2, t2}, 3, (int[]){y}, 1);
+    op_test_output(&t, y);
+    assert_int_not_equal(op_test_run(&t, 1), ONNXI_OK);
+    assert_non_null(strstr(t.err.message, "ChannelShuffle"));
+    op_test_release(&t);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_constant_targets_fuse_plain),
@@ -310,6 +332,7 @@ int main(void) {
       cmocka_unit_test(test_split_plain),
       cmocka_unit_test(test_split_nhwc),
       cmocka_unit_test(test_split_other_reader_is_left_alone),
+      cmocka_unit_test(test_fused_op_from_file_is_checked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
