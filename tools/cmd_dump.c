@@ -31,9 +31,16 @@ static const char cmd_dump_usage[] =
     "  --threads N          threads for --plan (default 1)\n"
     "  -h, --help           show this help\n"
     "\n"
-    "Passes: identity, fold, bn-fold, act-fuse (see --passes).\n"
-    "\n"
     "Exit status: 0 ok, 1 the model could not be loaded, 2 usage error.\n";
+
+/* The pass list comes from the pass table so the help never goes stale. */
+static void cmd_dump_help(void) {
+  fputs(cmd_dump_usage, stdout);
+  int n;
+  const pass_def *defs = pass_table(&n);
+  fputs("\nPasses, in the order they run:\n", stdout);
+  for (int i = 0; i < n; i++) printf("  %-14s %s\n", defs[i].name, defs[i].help);
+}
 
 typedef struct cmd_dump_args {
   const char *model;
@@ -55,7 +62,7 @@ static int cmd_dump_parse(int argc, char **argv, cmd_dump_args *args) {
     } else if (strcmp(a, "--") == 0) {
       options_done = true;
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      fputs(cmd_dump_usage, stdout);
+      cmd_dump_help();
       return CLI_EXIT_OK;
     } else if (strcmp(a, "-t") == 0 || strcmp(a, "--time") == 0) {
       args->time = true;
