@@ -12,6 +12,7 @@ static const pass_def pass_defs[] = {
     {"fold", pass_fold_run, "compute nodes whose inputs are all constants at load"},
     {"bn-fold", pass_bn_fold_run, "fold BatchNormalization into the preceding Conv/Gemm"},
     {"act-fuse", pass_act_fuse_run, "fuse Relu/Clip into the producer's output clamp"},
+    {"groupnorm", pass_groupnorm_run, "lower exported GroupNorm (InstanceNormalization form) to one op"},
 };
 
 const pass_def *pass_table(int *count) {

@@ -8,5 +8,6 @@ onnxi_status pass_identity_run(pass_context *ctx);
 onnxi_status pass_fold_run(pass_context *ctx);
 onnxi_status pass_bn_fold_run(pass_context *ctx);
 onnxi_status pass_act_fuse_run(pass_context *ctx);
+onnxi_status pass_groupnorm_run(pass_context *ctx);
 
 #endif
