@@ -24,7 +24,7 @@ typedef struct gn_match {
   float eps;
 } gn_match;
 
-/* Input k of node n when it is a live node of type op and the only reader of v. */
+/* The only (live) reader of v when it is a single-output node of type op, else IR_NONE. */
 static int32_t gn_next(const ir_graph *g, int32_t v, ir_op op) {
   int32_t n = pass_sole_consumer(g, v);
   if (n == IR_NONE || g->nodes[n].op != op || g->nodes[n].n_outputs != 1) return IR_NONE;
