@@ -122,7 +122,7 @@ def test_text(statuses, n_entries):
 
 def latencies(onnxi, nets, dirs, threads, runs):
     """{net: (onnxi ms, ORT ms)} at full resolution through tools/bench_compare.sh."""
-    full_dir = os.path.join(dirs[0], "..", "zoo_full")
+    full_dir = os.path.normpath(os.path.join(dirs[0], "..", "zoo_full"))
     os.makedirs(full_dir, exist_ok=True)
     export_missing([full_dir], [n + "_op13" for n in nets], full=True)
     result = {}
@@ -137,7 +137,8 @@ def latencies(onnxi, nets, dirs, threads, runs):
         report = os.path.join(tmp, "bench.md")
         os.environ.setdefault("ONNXI_BINARY", os.path.abspath(onnxi))
         subprocess.call(["bash", os.path.join(ROOT, "tools", "bench_compare.sh"), "--threads",
-                         threads, "--runs", str(runs), "--out", report] + models)
+                         threads, "--runs", str(runs), "--out", report] + models,
+                        stdout=sys.stderr)  # its report: the table gets the numbers
         if not os.path.exists(report):
             return result
         for line in open(report):
