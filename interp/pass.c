@@ -12,6 +12,7 @@ static const pass_def pass_defs[] = {
     {"fold", pass_fold_run, "compute nodes whose inputs are all constants at load"},
     {"bn-fold", pass_bn_fold_run, "fold BatchNormalization into the preceding Conv/Gemm"},
     {"act-fuse", pass_act_fuse_run, "fuse Relu/Clip into the producer's output clamp"},
+    {"groupnorm", pass_groupnorm_run, "lower exported GroupNorm (InstanceNormalization form) to one op"},
     {"shuffle", pass_shuffle_run, "Reshape-Transpose-Reshape channel shuffles as one op"},
     {"shuffle-split", pass_shuffle_split_run, "channel Slices of a shuffle written by the shuffle"},
     {"swish", pass_swish_run, "x*Sigmoid(x) and x*HardSigmoid(x) as one elementwise op"},

@@ -12,5 +12,6 @@ onnxi_status pass_shuffle_run(pass_context *ctx);
 onnxi_status pass_shuffle_split_run(pass_context *ctx);
 onnxi_status pass_swish_run(pass_context *ctx);
 onnxi_status pass_dce_run(pass_context *ctx);
+onnxi_status pass_groupnorm_run(pass_context *ctx);
 
 #endif

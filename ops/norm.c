@@ -6,11 +6,15 @@
  * constant parameters into a and b once at init; InstanceNormalization
  * computes per-(n, c) statistics each run in two passes with double
  * accumulators. BatchNormalization's training mode normalises with the batch
- * statistics and also outputs the updated running mean and variance. */
+ * statistics and also outputs the updated running mean and variance.
+ * GroupNormalization pools the per-channel statistics of InstanceNormalization
+ * over each group of channels, then applies per-channel scale and shift with
+ * an optional fused clamp (pass groupnorm lowers PyTorch's export to it). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_util.h" /* conv_clamp_parse: the fused output clamp */
 #include "kernel.h"
 
 /* --- shared ------------------------------------------------------------------------------ */
@@ -535,4 +539,178 @@ const op_kernel op_instance_normalization = {
     .setup = in_setup,
     .run = in_run,
     .release = in_release,
+};
+
+/* --- GroupNormalization --------------------------------------------------------------------- */
+
+/* ONNX GroupNormalization (opset 18: scale and bias per group; opset 21: per
+ * channel; both accepted, told apart by length, which agree when G == C) and
+ * the node pass groupnorm lowers PyTorch's export to. Statistics come from
+ * the NHWC-friendly per-(n, c) pass of InstanceNormalization pooled over the
+ * C/G channels of each group (equal counts: group variance = mean of the
+ * channel variances + variance of the channel means), so every task reads
+ * contiguous channel blocks instead of striding over one group's channels. */
+typedef struct gn_state {
+  float eps, lo, hi; /* lo/hi: fused clamp (onnxi.clamp_min/max) */
+  int64_t groups;
+  int64_t rank; /* onnxi.input_rank: the input rank the lowering was proved for, or 0 */
+  double *stats; /* mean[N*C], var[N*C] */
+  size_t stats_cap;
+  void *ab; /* m[N*C], a[N*C], b[N*C] in X's dtype */
+  size_t ab_cap;
+} gn_state;
+
+static onnxi_status gn_init(op_context *ctx, void *state) {
+  gn_state *s = state;
+  onnxi_status st = op_attr_float(ctx, "epsilon", 1e-5f, &s->eps);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "num_groups", 0, &s->groups);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "onnxi.input_rank", 0, &s->rank);
+  if (st == ONNXI_OK) st = conv_clamp_parse(ctx, &s->lo, &s->hi);
+  if (st != ONNXI_OK) return st;
+  if (!(s->eps >= 0))
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "attribute 'epsilon' must be >= 0, not %g",
+                    (double)s->eps);
+  if (s->groups <= 0)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                    "attribute 'num_groups' must be given and > 0, not %lld", (long long)s->groups);
+  if (op_input_count(ctx) != 3 || ctx->node->inputs[1] == IR_NONE ||
+      ctx->node->inputs[2] == IR_NONE)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "expects 3 inputs (X, scale, bias), got %d",
+                    op_input_count(ctx));
+  return ONNXI_OK;
+}
+
+static onnxi_status gn_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                             op_tensor *const *out, int n_out) {
+  const gn_state *s = state;
+  (void)n_in, (void)n_out;
+  const op_tensor *x = in[0];
+  if (x->rank < 2)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input X must have rank >= 2 (N, C, ...), got %d",
+                    x->rank);
+  if (s->rank && x->rank != s->rank)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                    "input X has rank %d, but the group norm was lowered for rank %lld "
+                    "(load with pass groupnorm disabled)", x->rank, (long long)s->rank);
+  if (!norm_dtype_ok(x->dtype))
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "input X dtype %d is not supported", x->dtype);
+  int64_t C = x->dims[1];
+  if (C % s->groups != 0)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "num_groups %lld does not divide %lld channels",
+                    (long long)s->groups, (long long)C);
+  for (int k = 1; k < 3; k++) {
+    const char *name = k == 1 ? "scale" : "bias";
+    if (!norm_param_dtype_ok(in[k]->dtype))
+      return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "input '%s' dtype %d is not supported", name,
+                      in[k]->dtype);
+    /* a lowered node (rank recorded) always has per-channel parameters */
+    if (in[k]->rank != 1 || (in[k]->dims[0] != C && (s->rank || in[k]->dims[0] != s->groups)))
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                      "input '%s' must be a vector of %lld channels or %lld groups", name,
+                      (long long)C, (long long)s->groups);
+  }
+  op_tensor_like(out[0], x);
+  return ONNXI_OK;
+}
+
+static onnxi_status gn_setup(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                             op_tensor *const *out, int n_out) {
+  gn_state *s = state;
+  (void)n_in, (void)out, (void)n_out;
+  size_t nc = (size_t)(in[0]->dims[0] * in[0]->dims[1]);
+  onnxi_status st =
+      norm_alloc(ctx, (void **)&s->stats, &s->stats_cap, sizeof(double) * (2 * nc + 1));
+  if (st == ONNXI_OK)
+    st = norm_alloc(ctx, &s->ab, &s->ab_cap, ir_dtype_size(in[0]->dtype) * (3 * nc + 1));
+  return st;
+}
+
+/* Pools channel statistics into group statistics and writes m, a, b per (n, c). */
+static void gn_fold(const gn_state *s, const norm_shape *sh, const norm_stats_args *g,
+                    const op_tensor *scale, const op_tensor *bias, int32_t dtype) {
+  int64_t C = sh->c, cg = C / s->groups, nc = sh->n * C;
+  for (int64_t n = 0; n < sh->n; n++)
+    for (int64_t c0 = 0; c0 < C; c0 += cg) {
+      const double *mean = g->mean + n * C + c0, *var = g->var + n * C + c0;
+      double m = 0, v = 0;
+      for (int64_t c = 0; c < cg; c++) m += mean[c];
+      m /= (double)cg;
+      for (int64_t c = 0; c < cg; c++) v += var[c] + (mean[c] - m) * (mean[c] - m);
+      double r = 1.0 / sqrt(v / (double)cg + (double)s->eps);
+      for (int64_t c = c0; c < c0 + cg; c++) {
+        int64_t ks = scale->dims[0] == C ? c : c / cg, kb = bias->dims[0] == C ? c : c / cg;
+        norm_param_store(dtype, s->ab, n * C + c, m);
+        norm_param_store(dtype, s->ab, nc + n * C + c,
+                         norm_param_at(scale->dtype, scale->data, ks) * r);
+        norm_param_store(dtype, s->ab, 2 * nc + n * C + c,
+                         norm_param_at(bias->dtype, bias->data, kb));
+      }
+    }
+}
+
+typedef struct gn_apply_args {
+  norm_apply_args g;
+  int32_t dtype;
+  float lo, hi;
+} gn_apply_args;
+
+/* The shared apply, then the clamp on the rows just written (still in cache). */
+static void gn_apply_task(void *ctx, size_t r0, size_t nr) {
+  gn_apply_args *t = ctx;
+  int64_t row_len = t->g.sh.chan_last ? t->g.sh.c : t->g.sh.s;
+  size_t i0 = r0 * (size_t)row_len, i1 = (r0 + nr) * (size_t)row_len;
+  if (t->dtype == ONNXI_DTYPE_FLOAT) {
+    norm_apply_f32(&t->g, r0, nr);
+    float *y = t->g.y;
+    if (t->lo > -INFINITY)
+      for (size_t i = i0; i < i1; i++) y[i] = y[i] < t->lo ? t->lo : y[i];
+    if (t->hi < INFINITY)
+      for (size_t i = i0; i < i1; i++) y[i] = y[i] > t->hi ? t->hi : y[i];
+  } else {
+    norm_apply_f64(&t->g, r0, nr);
+    double *y = t->g.y;
+    for (size_t i = i0; i < i1; i++) y[i] = y[i] < t->lo ? t->lo : y[i] > t->hi ? t->hi : y[i];
+  }
+}
+
+static onnxi_status gn_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                           op_tensor *const *out, int n_out) {
+  gn_state *s = state;
+  (void)n_in, (void)n_out;
+  const op_tensor *x = in[0];
+  norm_shape sh;
+  norm_shape_of(x, x->dims[1], &sh);
+  int64_t nc = sh.n * sh.c;
+  norm_stats_args g = {sh, x->data, s->stats, s->stats + nc, false};
+  norm_stats_instance(x->dtype, &g, ctx->threadpool);
+  gn_fold(s, &sh, &g, in[1], in[2], x->dtype);
+  size_t es = ir_dtype_size(x->dtype);
+  const char *ab = s->ab;
+  gn_apply_args t = {
+      {sh, x->data, out[0]->data, ab, ab + (size_t)nc * es, ab + (size_t)(2 * nc) * es, sh.c},
+      x->dtype, s->lo, s->hi};
+  int64_t rows = sh.chan_last ? sh.n * sh.s : nc, row_len = sh.chan_last ? sh.c : sh.s;
+  if (rows == 0 || row_len == 0) return ONNXI_OK;
+  size_t tile = (size_t)(NORM_TILE_ELEMS / row_len);
+  pthreadpool_parallelize_1d_tile_1d(ctx->threadpool, gn_apply_task, &t, (size_t)rows,
+                                     tile ? tile : 1, 0);
+  return ONNXI_OK;
+}
+
+static void gn_release(void *state) {
+  gn_state *s = state;
+  free(s->stats);
+  free(s->ab);
+}
+
+const op_kernel op_group_normalization = {
+    .name = "GroupNormalization",
+    .state_size = sizeof(gn_state),
+    .flags = OP_KERNEL_INPLACE,
+    .init = gn_init,
+    .layout = in_layout,
+    .infer = gn_infer,
+    .setup = gn_setup,
+    .run = gn_run,
+    .release = gn_release,
 };

@@ -1,6 +1,8 @@
 /* BatchNormalization and InstanceNormalization: numpy-computed cases for
  * NHWC (rank 4) and PLAIN (rank 2, 3) inputs, constant and run-time
- * parameters, training mode, opset-7 spatial=0, and error cases. */
+ * parameters, training mode, opset-7 spatial=0, and error cases.
+ * GroupNormalization: numpy's reshape-to-groups reference, per-channel and
+ * per-group parameters, the fused clamp, errors. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -325,6 +327,125 @@ static void test_in_errors(void **state) {
   op_test_release(&t);
 }
 
+/* --- GroupNormalization ------------------------------------------------------------------- */
+
+/* numpy: x.reshape(N, G, -1), (x - mean) / sqrt(var + eps), back to x's shape,
+ * * scale + bias per channel (per-group parameters repeated C/G times). */
+static const float XG4[] = {-3, 4.25, 0.5, 7, 3.25, -0.5, 6, 2.25, -1.5, 5, 1.25, -2.5, 4, 0.25, 7.5, 3,
+                            -0.75, 6.5, 2, -1.75, 5.5, 1, -2.75, 4.5, 0, 7.25, 3.5, -1, 6.25, 2.5, -2, 5.25};
+static const float SG4[] = {0.5f, -1, 2, 1.5f}, BG4[] = {0.1f, 0.2f, -0.3f, 0};
+static const float WG4[] = {
+    -0.76778357f, 0.38264951f,  -0.21240208f, 0.81902067f, -0.047938159f, 1.142165f,   -0.92068049f,
+    0.26942269f,  -2.5890763f,  1.5154743f,   -0.85253566f, -3.2205456f,  0.88800373f, -0.88800373f,
+    2.5456107f,   0.41440174f,  -0.2916196f,  0.8300563f,   0.13384367f,  -0.44633352f, -0.95068475f,
+    0.4417405f,   1.6020949f,   -0.64125692f, -1.9825139f,  2.5041897f,   0.18348098f,  -2.6013695f,
+    1.6390006f,   -0.10153101f, -2.1901689f,  1.1748588f};
+static const float XG3[] = {-6, -1, 4, -4, 1, 6, -2, 3, -5, 0, 5, -3, 2, -6, -1, 4, -4, 1,
+                            6,  -2, 3, -5, 0, 5, -3, 2, -6, -1, 4, -4, 1, 6, -2, 3, -5, 0};
+static const float SG3[] = {1.5f, -0.5f, 2}, BG3[] = {0, 1, -1}; /* per group */
+static const float WG3[] = {
+    -2.1352048f, -0.35586746f, 1.4234699f,  -1.4234699f,  0.35586746f, 2.1352048f,  1.2406741f,
+    0.51865188f, 1.6738874f,   0.95186519f, 0.229843f,    1.3850785f,  0.54031399f, -4.080628f,
+    -1.1925392f, 1.6955495f,   -2.9253925f, -0.037303755f, 1.8572115f, -1.2167937f, 0.70445952f,
+    -2.3695457f, -0.44829242f, 1.4729608f,  1.2406741f,   0.51865188f, 1.6738874f,  0.95186519f,
+    0.229843f,   1.3850785f,   -0.7154448f, 2.1301072f,   -2.422776f,  0.42277598f, -4.1301072f,
+    -1.2845552f};
+
+typedef struct gn_case_def {
+  int rank;
+  const int64_t *dims;
+  const float *x, *scale, *bias, *want;
+  int64_t groups, n_params;
+  float eps, clamp_min; /* clamp_min NAN: no clamp */
+} gn_case_def;
+
+static onnxi_status gn_build_run(const gn_case_def *d, bool const_params, int threads, op_test *t) {
+  op_test_init(t, 18);
+  int (*param)(op_test *, const char *, int32_t, int, const int64_t *, const void *) =
+      const_params ? op_test_const : op_test_input;
+  int ids[3] = {op_test_input(t, "X", F, d->rank, d->dims, d->x),
+                param(t, "scale", F, 1, DIMS(d->n_params), d->scale),
+                param(t, "bias", F, 1, DIMS(d->n_params), d->bias)};
+  int y = op_test_value(t, "Y");
+  int n = op_test_node(t, "GroupNormalization", ids, 3, (int[]){y}, 1);
+  if (d->groups) op_test_attr_int(t, n, "num_groups", d->groups);
+  if (d->eps != 1e-5f) op_test_attr_float(t, n, "epsilon", d->eps);
+  if (!isnan(d->clamp_min)) op_test_attr_float(t, n, "onnxi.clamp_min", d->clamp_min);
+  op_test_output(t, y);
+  return op_test_run(t, threads);
+}
+
+static void gn_case(const gn_case_def *d) {
+  for (int v = 0; v < 4; v++) {
+    op_test t;
+    if (gn_build_run(d, v & 1, 1 + (v >> 1), &t) != ONNXI_OK) fail_msg("%s", t.err.message);
+    op_test_expect(&t, 0, F, d->rank, d->dims, d->want, 1e-5, 1e-5);
+    op_test_release(&t);
+  }
+}
+
+static void test_gn_nhwc_and_plain(void **state) {
+  (void)state;
+  gn_case(&(gn_case_def){4, DIMS(2, 4, 2, 2), XG4, SG4, BG4, WG4, 2, 4, 1e-5f, NAN});
+  gn_case(&(gn_case_def){3, DIMS(2, 6, 3), XG3, SG3, BG3, WG3, 3, 3, 0.1f, NAN});
+  float relu[32];
+  for (int i = 0; i < 32; i++) relu[i] = WG4[i] > 0 ? WG4[i] : 0;
+  gn_case(&(gn_case_def){4, DIMS(2, 4, 2, 2), XG4, SG4, BG4, relu, 2, 4, 1e-5f, 0.0f});
+}
+
+/* Many channels per group and an offset mean, against a direct double loop
+ * over each group's channels (PLAIN order of the logical tensor). */
+static void test_gn_random_groups(void **state) {
+  (void)state;
+  enum { N = 2, C = 96, G = 32, H = 5, W = 7, S = H * W, CG = C / G };
+  float *x = malloc(sizeof(float) * N * C * S), *want = malloc(sizeof(float) * N * C * S);
+  float sc[C], bi[C];
+  fill(x, N * C * S, 5);
+  for (int c = 0; c < C; c++) sc[c] = 0.5f + (float)c / C, bi[c] = (float)c * 0.1f - 1;
+  for (int n = 0; n < N; n++)
+    for (int g = 0; g < G; g++) {
+      const float *p = x + (n * C + g * CG) * S;
+      double m = 0, v = 0;
+      for (int i = 0; i < CG * S; i++) m += p[i];
+      m /= CG * S;
+      for (int i = 0; i < CG * S; i++) v += (p[i] - m) * (p[i] - m);
+      v /= CG * S;
+      for (int i = 0; i < CG * S; i++) {
+        int c = g * CG + i / S;
+        want[(n * C + g * CG) * S + i] = (float)(sc[c] * (p[i] - m) / sqrt(v + 1e-5) + bi[c]);
+      }
+    }
+  for (int threads = 1; threads <= 2; threads++) {
+    op_test t;
+    gn_case_def d = {4, DIMS(N, C, H, W), x, sc, bi, want, G, C, 1e-5f, NAN};
+    if (gn_build_run(&d, true, threads, &t) != ONNXI_OK) fail_msg("%s", t.err.message);
+    op_test_expect(&t, 0, F, 4, DIMS(N, C, H, W), want, 1e-4, 1e-4);
+    op_test_release(&t);
+  }
+  free(x), free(want);
+}
+
+static void gn_error(const gn_case_def *d, onnxi_status want, const char *msg) {
+  op_test t;
+  assert_int_equal(gn_build_run(d, true, 1, &t), want);
+  if (!strstr(t.err.message, msg)) fail_msg("'%s' lacks '%s'", t.err.message, msg);
+  op_test_release(&t);
+}
+
+static void test_gn_errors(void **state) {
+  (void)state;
+  gn_error(&(gn_case_def){4, DIMS(2, 4, 2, 2), XG4, SG4, BG4, WG4, 0, 4, 1e-5f, NAN},
+           ONNXI_ERR_INVALID_MODEL, "attribute 'num_groups' must be given and > 0");
+  gn_error(&(gn_case_def){4, DIMS(2, 4, 2, 2), XG4, SG4, BG4, WG4, 3, 4, 1e-5f, NAN},
+           ONNXI_ERR_INVALID_MODEL, "num_groups 3 does not divide 4 channels");
+  gn_error(&(gn_case_def){4, DIMS(2, 4, 2, 2), XG4, SG4, BG4, WG4, 2, 3, 1e-5f, NAN},
+           ONNXI_ERR_INVALID_MODEL, "input 'scale' must be a vector of 4 channels or 2 groups");
+  gn_error(&(gn_case_def){4, DIMS(2, 4, 2, 2), XG4, SG4, BG4, WG4, 2, 4, -1.0f, NAN},
+           ONNXI_ERR_INVALID_MODEL, "attribute 'epsilon' must be >= 0");
+  gn_error(&(gn_case_def){1, DIMS(4), XG4, SG4, BG4, WG4, 2, 4, 1e-5f, NAN},
+           ONNXI_ERR_INVALID_MODEL, "input X must have rank >= 2");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bn_nhwc_and_plain),
@@ -334,6 +455,9 @@ int main(void) {
       cmocka_unit_test(test_in_nhwc_and_plain),
       cmocka_unit_test(test_in_random_many_channels),
       cmocka_unit_test(test_in_errors),
+      cmocka_unit_test(test_gn_nhwc_and_plain),
+      cmocka_unit_test(test_gn_random_groups),
+      cmocka_unit_test(test_gn_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
