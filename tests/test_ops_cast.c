@@ -15,17 +15,7 @@
 
 #include "kernel.h"
 #include "op_test.h"
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define F32(...) ((const float[]){__VA_ARGS__})
-#define F64(...) ((const double[]){__VA_ARGS__})
-#define I8(...) ((const int8_t[]){__VA_ARGS__})
-#define I32(...) ((const int32_t[]){__VA_ARGS__})
-#define I64(...) ((const int64_t[]){__VA_ARGS__})
-#define U8(...) ((const uint8_t[]){__VA_ARGS__})
-#define U16(...) ((const uint16_t[]){__VA_ARGS__})
-#define U64(...) ((const uint64_t[]){__VA_ARGS__})
-#define S(str) ((ir_string){sizeof(str) - 1, (char *)(str)})
+#include "test_literals.h"
 
 /* X (dtype `from`, graph input or initializer) -> Cast(to) -> Y. */
 static void build_cast(op_test *t, int64_t opset, int32_t from, int32_t to, int n, const void *x,

@@ -15,38 +15,7 @@
 #include <cmocka.h>
 
 #include "op_test.h"
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define F32(...) ((const float[]){__VA_ARGS__})
-#define I8(...) ((const int8_t[]){__VA_ARGS__})
-#define I16(...) ((const int16_t[]){__VA_ARGS__})
-#define I32(...) ((const int32_t[]){__VA_ARGS__})
-#define I64(...) ((const int64_t[]){__VA_ARGS__})
-#define S(x) \
-  { sizeof(x) - 1, (char *)(x) }
-#define NONE ((const int64_t *)NULL)
-
-enum {
-  FLOAT = ONNXI_DTYPE_FLOAT,
-  UINT8 = ONNXI_DTYPE_UINT8,
-  INT8 = ONNXI_DTYPE_INT8,
-  INT16 = ONNXI_DTYPE_INT16,
-  INT32 = ONNXI_DTYPE_INT32,
-  INT64 = ONNXI_DTYPE_INT64,
-  STRING = ONNXI_DTYPE_STRING
-};
-
-typedef struct tin {
-  int32_t dtype; /* 0: omitted */
-  int rank;
-  const int64_t *dims;
-  const void *data;
-  bool is_const;
-} tin;
-
-#define IN(dt, r, d, v) ((tin){dt, r, d, v, false})
-#define CONST(dt, r, d, v) ((tin){dt, r, d, v, true})
-#define OMIT ((tin){0, 0, NULL, NULL, false})
+#include "test_literals.h"
 
 static float iota[64];
 

@@ -12,9 +12,7 @@
 #include <cmocka.h>
 
 #include "op_test.h"
-
-#define F ONNXI_DTYPE_FLOAT
-#define DIMS(...) ((const int64_t[]){__VA_ARGS__})
+#include "test_literals.h"
 
 static const float S3[] = {1, 0.5f, 2}, B3[] = {0, 1, -1}, M3[] = {0.5f, -1, 2},
                    V3[] = {1, 4, 0.25f};
@@ -31,18 +29,18 @@ static void bn_case(int64_t opset, int rank, const int64_t *dims, const float *x
   op_test t;
   op_test_init(&t, opset);
   int ids[5];
-  ids[0] = op_test_input(&t, "X", F, rank, dims, x);
+  ids[0] = op_test_input(&t, "X", FLOAT, rank, dims, x);
   const float *p[4] = {S3, B3, M3, V3};
   static const char *names[4] = {"scale", "B", "mean", "var"};
   for (int k = 0; k < 4; k++)
-    ids[k + 1] = const_params ? op_test_const(&t, names[k], F, 1, DIMS(3), p[k])
-                              : op_test_input(&t, names[k], F, 1, DIMS(3), p[k]);
+    ids[k + 1] = const_params ? op_test_const(&t, names[k], FLOAT, 1, D(3), p[k])
+                              : op_test_input(&t, names[k], FLOAT, 1, D(3), p[k]);
   int y = op_test_value(&t, "Y");
   int n = op_test_node(&t, "BatchNormalization", ids, 5, (int[]){y}, 1);
   if (eps != 1e-5f) op_test_attr_float(&t, n, "epsilon", eps);
   op_test_output(&t, y);
   if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s", t.err.message);
-  op_test_expect(&t, 0, F, rank, dims, want, 1e-5, 1e-5);
+  op_test_expect(&t, 0, FLOAT, rank, dims, want, 1e-5, 1e-5);
   op_test_release(&t);
 }
 
@@ -64,10 +62,10 @@ static void test_bn_nhwc_and_plain(void **state) {
   for (int v = 0; v < 4; v++) {
     bool c = v & 1;
     int threads = 1 + (v >> 1);
-    bn_case(15, 4, DIMS(1, 3, 2, 2), X4, c, 1e-5f, want4, threads);
-    bn_case(9, 4, DIMS(1, 3, 2, 2), X4, c, 0.5f, want4_eps, threads);
-    bn_case(13, 3, DIMS(2, 3, 2), x3, c, 1e-5f, want3, threads);
-    bn_case(7, 2, DIMS(2, 3), x2, c, 1e-5f, want2, threads);
+    bn_case(15, 4, D(1, 3, 2, 2), X4, c, 1e-5f, want4, threads);
+    bn_case(9, 4, D(1, 3, 2, 2), X4, c, 0.5f, want4_eps, threads);
+    bn_case(13, 3, D(2, 3, 2), x3, c, 1e-5f, want3, threads);
+    bn_case(7, 2, D(2, 3), x2, c, 1e-5f, want2, threads);
   }
 }
 
@@ -83,9 +81,9 @@ static void test_bn_training(void **state) {
     op_test t;
     op_test_init(&t, 15);
     int ids[5] = {
-        op_test_input(&t, "X", F, 4, DIMS(1, 3, 2, 2), X4),
-        op_test_const(&t, "s", F, 1, DIMS(3), S3), op_test_const(&t, "b", F, 1, DIMS(3), B3),
-        op_test_input(&t, "m", F, 1, DIMS(3), M3), op_test_input(&t, "v", F, 1, DIMS(3), V3)};
+        op_test_input(&t, "X", FLOAT, 4, D(1, 3, 2, 2), X4),
+        op_test_const(&t, "s", FLOAT, 1, D(3), S3), op_test_const(&t, "b", FLOAT, 1, D(3), B3),
+        op_test_input(&t, "m", FLOAT, 1, D(3), M3), op_test_input(&t, "v", FLOAT, 1, D(3), V3)};
     int y = op_test_value(&t, "Y"), rm = op_test_value(&t, "rm"), rv = op_test_value(&t, "rv");
     int n = op_test_node(&t, "BatchNormalization", ids, 5, (int[]){y, rm, rv}, 3);
     op_test_attr_int(&t, n, "training_mode", 1);
@@ -93,9 +91,9 @@ static void test_bn_training(void **state) {
     op_test_output(&t, rm);
     op_test_output(&t, rv);
     if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s", t.err.message);
-    op_test_expect(&t, 0, F, 4, DIMS(1, 3, 2, 2), want_y, 1e-5, 1e-5);
-    op_test_expect(&t, 1, F, 1, DIMS(3), want_m, 1e-6, 1e-6);
-    op_test_expect(&t, 2, F, 1, DIMS(3), want_v, 1e-6, 1e-6);
+    op_test_expect(&t, 0, FLOAT, 4, D(1, 3, 2, 2), want_y, 1e-5, 1e-5);
+    op_test_expect(&t, 1, FLOAT, 1, D(3), want_m, 1e-6, 1e-6);
+    op_test_expect(&t, 2, FLOAT, 1, D(3), want_v, 1e-6, 1e-6);
     op_test_release(&t);
   }
 }
@@ -111,15 +109,15 @@ static void test_bn_spatial0_and_double(void **state) {
   op_test t;
   op_test_init(&t, 7);
   int ids[5] = {
-      op_test_input(&t, "X", F, 3, DIMS(2, 2, 3), x), op_test_const(&t, "s", F, 2, DIMS(2, 3), p),
-      op_test_const(&t, "b", F, 2, DIMS(2, 3), b), op_test_const(&t, "m", F, 2, DIMS(2, 3), m),
-      op_test_const(&t, "v", F, 2, DIMS(2, 3), p)};
+      op_test_input(&t, "X", FLOAT, 3, D(2, 2, 3), x), op_test_const(&t, "s", FLOAT, 2, D(2, 3), p),
+      op_test_const(&t, "b", FLOAT, 2, D(2, 3), b), op_test_const(&t, "m", FLOAT, 2, D(2, 3), m),
+      op_test_const(&t, "v", FLOAT, 2, D(2, 3), p)};
   int y = op_test_value(&t, "Y");
   int n = op_test_node(&t, "BatchNormalization", ids, 5, (int[]){y}, 1);
   op_test_attr_int(&t, n, "spatial", 0);
   op_test_output(&t, y);
   if (op_test_run(&t, 1) != ONNXI_OK) fail_msg("%s", t.err.message);
-  op_test_expect(&t, 0, F, 3, DIMS(2, 2, 3), want, 1e-5, 1e-5);
+  op_test_expect(&t, 0, FLOAT, 3, D(2, 2, 3), want, 1e-5, 1e-5);
   op_test_release(&t);
 
   /* double input with float parameters (opset 15 allows mixed T, T1, T2) */
@@ -131,14 +129,14 @@ static void test_bn_spatial0_and_double(void **state) {
   for (int i = 0; i < 12; i++) xd[i] = X4[i], wd[i] = want4[i];
   op_test_init(&t, 15);
   int idd[5] = {
-      op_test_input(&t, "X", ONNXI_DTYPE_DOUBLE, 4, DIMS(1, 3, 2, 2), xd),
-      op_test_const(&t, "s", F, 1, DIMS(3), S3), op_test_const(&t, "b", F, 1, DIMS(3), B3),
-      op_test_const(&t, "m", F, 1, DIMS(3), M3), op_test_const(&t, "v", F, 1, DIMS(3), V3)};
+      op_test_input(&t, "X", ONNXI_DTYPE_DOUBLE, 4, D(1, 3, 2, 2), xd),
+      op_test_const(&t, "s", FLOAT, 1, D(3), S3), op_test_const(&t, "b", FLOAT, 1, D(3), B3),
+      op_test_const(&t, "m", FLOAT, 1, D(3), M3), op_test_const(&t, "v", FLOAT, 1, D(3), V3)};
   y = op_test_value(&t, "Y");
   op_test_node(&t, "BatchNormalization", idd, 5, (int[]){y}, 1);
   op_test_output(&t, y);
   if (op_test_run(&t, 2) != ONNXI_OK) fail_msg("%s", t.err.message);
-  op_test_expect(&t, 0, ONNXI_DTYPE_DOUBLE, 4, DIMS(1, 3, 2, 2), wd, 1e-6, 1e-6);
+  op_test_expect(&t, 0, ONNXI_DTYPE_DOUBLE, 4, D(1, 3, 2, 2), wd, 1e-6, 1e-6);
   op_test_release(&t);
 }
 
@@ -147,9 +145,9 @@ static void bn_error(int64_t opset, int64_t c_params, const char *attr, int64_t 
   x4_fill();
   op_test t;
   op_test_init(&t, opset);
-  int ids[5] = {op_test_input(&t, "X", F, 4, DIMS(1, 3, 2, 2), X4)};
+  int ids[5] = {op_test_input(&t, "X", FLOAT, 4, D(1, 3, 2, 2), X4)};
   static const char *names[4] = {"scale", "B", "mean", "var"};
-  for (int k = 0; k < 4; k++) ids[k + 1] = op_test_const(&t, names[k], F, 1, DIMS(c_params), X4);
+  for (int k = 0; k < 4; k++) ids[k + 1] = op_test_const(&t, names[k], FLOAT, 1, D(c_params), X4);
   int y = op_test_value(&t, "Y");
   int n = op_test_node(&t, "BatchNormalization", ids, 5, (int[]){y}, 1);
   if (attr) op_test_attr_int(&t, n, attr, v);
@@ -166,9 +164,9 @@ static void test_bn_errors(void **state) {
   op_test t;
   op_test_init(&t, 15);
   x4_fill();
-  int ids[3] = {op_test_input(&t, "X", F, 4, DIMS(1, 3, 2, 2), X4),
-                op_test_const(&t, "s", F, 1, DIMS(3), S3),
-                op_test_const(&t, "b", F, 1, DIMS(3), B3)};
+  int ids[3] = {op_test_input(&t, "X", FLOAT, 4, D(1, 3, 2, 2), X4),
+                op_test_const(&t, "s", FLOAT, 1, D(3), S3),
+                op_test_const(&t, "b", FLOAT, 1, D(3), B3)};
   int y = op_test_value(&t, "Y");
   op_test_node(&t, "BatchNormalization", ids, 3, (int[]){y}, 1);
   op_test_output(&t, y);
@@ -186,17 +184,17 @@ static void in_case(int rank, const int64_t *dims, const float *x, bool const_pa
                     const float *want, int threads) {
   op_test t;
   op_test_init(&t, 13);
-  int ids[3] = {op_test_input(&t, "X", F, rank, dims, x)};
-  ids[1] = const_params ? op_test_const(&t, "s", F, 1, DIMS(dims[1]), S3)
-                        : op_test_input(&t, "s", F, 1, DIMS(dims[1]), S3);
-  ids[2] = const_params ? op_test_const(&t, "b", F, 1, DIMS(dims[1]), B3)
-                        : op_test_input(&t, "b", F, 1, DIMS(dims[1]), B3);
+  int ids[3] = {op_test_input(&t, "X", FLOAT, rank, dims, x)};
+  ids[1] = const_params ? op_test_const(&t, "s", FLOAT, 1, D(dims[1]), S3)
+                        : op_test_input(&t, "s", FLOAT, 1, D(dims[1]), S3);
+  ids[2] = const_params ? op_test_const(&t, "b", FLOAT, 1, D(dims[1]), B3)
+                        : op_test_input(&t, "b", FLOAT, 1, D(dims[1]), B3);
   int y = op_test_value(&t, "Y");
   int n = op_test_node(&t, "InstanceNormalization", ids, 3, (int[]){y}, 1);
   if (eps != 1e-5f) op_test_attr_float(&t, n, "epsilon", eps);
   op_test_output(&t, y);
   if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s", t.err.message);
-  op_test_expect(&t, 0, F, rank, dims, want, 1e-5, 1e-5);
+  op_test_expect(&t, 0, FLOAT, rank, dims, want, 1e-5, 1e-5);
   op_test_release(&t);
 }
 
@@ -251,8 +249,8 @@ static void test_in_nhwc_and_plain(void **state) {
                                 -0.17892915f,
                                 -1.2736902f};
   for (int v = 0; v < 4; v++) {
-    in_case(4, DIMS(2, 3, 2, 2), XI, v & 1, 1e-5f, want4, 1 + (v >> 1));
-    in_case(3, DIMS(2, 3, 4), XI, v & 1, 0.1f, want3, 1 + (v >> 1));
+    in_case(4, D(2, 3, 2, 2), XI, v & 1, 1e-5f, want4, 1 + (v >> 1));
+    in_case(3, D(2, 3, 4), XI, v & 1, 0.1f, want3, 1 + (v >> 1));
   }
 }
 
@@ -285,14 +283,14 @@ static void test_in_random_many_channels(void **state) {
   for (int threads = 1; threads <= 2; threads++) {
     op_test t;
     op_test_init(&t, 13);
-    int ids[3] = {op_test_input(&t, "X", F, 4, DIMS(N, C, H, W), x),
-                  op_test_const(&t, "s", F, 1, DIMS(C), sc),
-                  op_test_const(&t, "b", F, 1, DIMS(C), bi)};
+    int ids[3] = {op_test_input(&t, "X", FLOAT, 4, D(N, C, H, W), x),
+                  op_test_const(&t, "s", FLOAT, 1, D(C), sc),
+                  op_test_const(&t, "b", FLOAT, 1, D(C), bi)};
     int y = op_test_value(&t, "Y");
     op_test_node(&t, "InstanceNormalization", ids, 3, (int[]){y}, 1);
     op_test_output(&t, y);
     if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s", t.err.message);
-    op_test_expect(&t, 0, F, 4, DIMS(N, C, H, W), want, 1e-4, 1e-4);
+    op_test_expect(&t, 0, FLOAT, 4, D(N, C, H, W), want, 1e-4, 1e-4);
     op_test_release(&t);
   }
   free(x), free(want);
@@ -302,9 +300,9 @@ static void test_in_errors(void **state) {
   (void)state;
   op_test t;
   op_test_init(&t, 13);
-  int ids[3] = {op_test_input(&t, "X", F, 4, DIMS(2, 3, 2, 2), XI),
-                op_test_const(&t, "s", F, 1, DIMS(2), S3),
-                op_test_const(&t, "b", F, 1, DIMS(3), B3)};
+  int ids[3] = {op_test_input(&t, "X", FLOAT, 4, D(2, 3, 2, 2), XI),
+                op_test_const(&t, "s", FLOAT, 1, D(2), S3),
+                op_test_const(&t, "b", FLOAT, 1, D(3), B3)};
   int y = op_test_value(&t, "Y");
   op_test_node(&t, "InstanceNormalization", ids, 3, (int[]){y}, 1);
   op_test_output(&t, y);
@@ -313,9 +311,9 @@ static void test_in_errors(void **state) {
   op_test_release(&t);
 
   op_test_init(&t, 13);
-  int ids2[3] = {op_test_input(&t, "X", F, 2, DIMS(2, 3), XI),
-                 op_test_const(&t, "s", F, 1, DIMS(3), S3),
-                 op_test_const(&t, "b", F, 1, DIMS(3), B3)};
+  int ids2[3] = {op_test_input(&t, "X", FLOAT, 2, D(2, 3), XI),
+                 op_test_const(&t, "s", FLOAT, 1, D(3), S3),
+                 op_test_const(&t, "b", FLOAT, 1, D(3), B3)};
   y = op_test_value(&t, "Y");
   int n = op_test_node(&t, "InstanceNormalization", ids2, 3, (int[]){y}, 1);
   op_test_attr_float(&t, n, "epsilon", -1.0f);

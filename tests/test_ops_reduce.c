@@ -15,12 +15,7 @@
 
 #include "kernel.h"
 #include "op_test.h"
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define F32(...) ((const float[]){__VA_ARGS__})
-#define I32(...) ((const int32_t[]){__VA_ARGS__})
-#define I64(...) ((const int64_t[]){__VA_ARGS__})
-#define NONE ((const int64_t *)NULL)
+#include "test_literals.h"
 
 /* x[3,2,2] of the ONNX reduce examples */
 static const float x322[] = {5, 1, 20, 2, 30, 1, 40, 2, 55, 1, 60, 2};

@@ -14,43 +14,7 @@
 #include <cmocka.h>
 
 #include "op_test.h"
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define F32(...) ((const float[]){__VA_ARGS__})
-#define F64(...) ((const double[]){__VA_ARGS__})
-#define I8(...) ((const int8_t[]){__VA_ARGS__})
-#define I16(...) ((const int16_t[]){__VA_ARGS__})
-#define I32(...) ((const int32_t[]){__VA_ARGS__})
-#define I64(...) ((const int64_t[]){__VA_ARGS__})
-#define U8(...) ((const uint8_t[]){__VA_ARGS__})
-#define STR(...) ((const ir_string[]){__VA_ARGS__})
-#define S(x) \
-  { sizeof(x) - 1, (char *)(x) }
-#define NONE ((const int64_t *)NULL)
-
-enum {
-  FLOAT = ONNXI_DTYPE_FLOAT,
-  DOUBLE = ONNXI_DTYPE_DOUBLE,
-  INT8 = ONNXI_DTYPE_INT8,
-  INT16 = ONNXI_DTYPE_INT16,
-  INT32 = ONNXI_DTYPE_INT32,
-  INT64 = ONNXI_DTYPE_INT64,
-  BOOL = ONNXI_DTYPE_BOOL,
-  STRING = ONNXI_DTYPE_STRING
-};
-
-/* A node input: dtype 0 = omitted; is_const = initializer, else graph input. */
-typedef struct tin {
-  int32_t dtype;
-  int rank;
-  const int64_t *dims;
-  const void *data;
-  bool is_const;
-} tin;
-
-#define IN(dt, r, d, v) ((tin){dt, r, d, v, false})
-#define CONST(dt, r, d, v) ((tin){dt, r, d, v, true})
-#define OMIT ((tin){0, 0, NULL, NULL, false})
+#include "test_literals.h"
 
 static const float iota24[24] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
                                  12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};

@@ -16,10 +16,7 @@
 
 #include "kernel.h"
 #include "op_test.h"
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define F32(...) ((const float[]){__VA_ARGS__})
-#define I32(...) ((const int32_t[]){__VA_ARGS__})
+#include "test_literals.h"
 
 /* X -> op(axis) -> Y; axis INT64_MIN = attribute absent. */
 static void build(op_test *t, int64_t opset, const char *op, int64_t axis, int32_t dtype, int rank,

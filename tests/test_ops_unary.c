@@ -16,18 +16,7 @@
 
 #include "kernel.h"
 #include "op_test.h"
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define F32(...) ((const float[]){__VA_ARGS__})
-#define F64(...) ((const double[]){__VA_ARGS__})
-#define I8(...) ((const int8_t[]){__VA_ARGS__})
-#define I16(...) ((const int16_t[]){__VA_ARGS__})
-#define I32(...) ((const int32_t[]){__VA_ARGS__})
-#define I64(...) ((const int64_t[]){__VA_ARGS__})
-#define U8(...) ((const uint8_t[]){__VA_ARGS__})
-#define U16(...) ((const uint16_t[]){__VA_ARGS__})
-#define U64(...) ((const uint64_t[]){__VA_ARGS__})
-#define NONE ((const int64_t *)NULL)
+#include "test_literals.h"
 
 /* X -> op -> Y, X a graph input; returns the node id. */
 static int build1(op_test *t, int64_t opset, const char *op, int32_t dtype, int rank,
