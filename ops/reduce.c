@@ -1,5 +1,5 @@
-/* Reductions: ReduceSum/Mean/Max/Min over a set of axes and ArgMax/ArgMin
- * along one axis.
+/* Reductions: ReduceSum/Mean/Max/Min/Prod/SumSquare/L1/L2/LogSum/LogSumExp
+ * over a set of axes and ArgMax/ArgMin along one axis.
  *
  * Reduce* walks the input once in storage order. Its dims are collapsed
  * into runs that are all reduced or all kept (contiguous in the output), so
@@ -52,17 +52,71 @@
   X(a, UINT32, u32, uint32_t, uint32_t, uint64_t, U, RD_LD, RD_ST, 0, UINT32_MAX)          \
   X(a, UINT64, u64, uint64_t, uint64_t, uint64_t, U, RD_LD, RD_ST, 0, UINT64_MAX)
 
-/* --- per-op pieces: accumulator type, identity, combine, finish ---------------------
- * Integer sums wrap in uint64 (no signed overflow); Max/Min propagate NaN. */
+/* --- per-op pieces: accumulator type, identity, map, combine, finish ---------------
+ * Integer sums and products wrap in uint64 (no signed overflow); Max/Min propagate
+ * NaN. Each element is mapped (RDM: x*x, |x|, exp x) before it is combined; the
+ * accumulator is finished (RDF: sqrt, log) when converted to the output. L2, LogSum
+ * and LogSumExp accumulate in double, like numpy's float64 reference would. */
 #define RDA_sum(C, SA) SA
 #define RDA_max(C, SA) C
 #define RDA_min(C, SA) C
+#define RDA_prod(C, SA) SA
+#define RDA_sumsq(C, SA) SA
+#define RDA_l1(C, SA) SA
+#define RDA_l2(C, SA) double
+#define RDA_logsum(C, SA) double
+#define RDA_lse(C, SA) double
 #define RDI_sum(LO, HI) 0
 #define RDI_max(LO, HI) LO
 #define RDI_min(LO, HI) HI
+#define RDI_prod(LO, HI) 1
+#define RDI_sumsq RDI_sum
+#define RDI_l1 RDI_sum
+#define RDI_l2 RDI_sum
+#define RDI_logsum RDI_sum
+#define RDI_lse RDI_sum
+#define RDM_sum(v, A, CLS) (v)
+#define RDM_max RDM_sum
+#define RDM_min RDM_sum
+#define RDM_prod RDM_sum
+#define RDM_logsum RDM_sum
+#define RDM_sumsq(v, A, CLS) ((A)(v) * (A)(v))
+#define RDM_l2 RDM_sumsq
+#define RDM_l1(v, A, CLS) RD_ABS_##CLS(v, A)
+#define RDM_lse(v, A, CLS) exp((double)(v))
+#define RD_ABS_F(v, A) ((A)fabs((double)(v)))
+#define RD_ABS_S(v, A) ((v) < 0 ? (A)0 - (A)(v) : (A)(v))
+#define RD_ABS_U(v, A) ((A)(v))
+#define RDF_sum(a) (a)
+#define RDF_max RDF_sum
+#define RDF_min RDF_sum
+#define RDF_prod RDF_sum
+#define RDF_sumsq RDF_sum
+#define RDF_l1 RDF_sum
+#define RDF_l2(a) sqrt(a)
+#define RDF_logsum(a) log(a)
+#define RDF_lse(a) log(a)
 #define RDC_sum_F(a, v, A) ((a) + (v))
 #define RDC_sum_S(a, v, A) ((a) + (A)(v))
 #define RDC_sum_U RDC_sum_S
+#define RDC_prod_F(a, v, A) ((a) * (v))
+#define RDC_prod_S(a, v, A) ((a) * (A)(v))
+#define RDC_prod_U RDC_prod_S
+#define RDC_sumsq_F RDC_sum_S /* operands are already of the accumulator type */
+#define RDC_sumsq_S RDC_sum_S
+#define RDC_sumsq_U RDC_sum_S
+#define RDC_l1_F RDC_sumsq_F
+#define RDC_l1_S RDC_sumsq_S
+#define RDC_l1_U RDC_sumsq_U
+#define RDC_l2_F RDC_sumsq_F
+#define RDC_l2_S RDC_sumsq_S
+#define RDC_l2_U RDC_sumsq_U
+#define RDC_logsum_F RDC_sumsq_F
+#define RDC_logsum_S RDC_sumsq_S
+#define RDC_logsum_U RDC_sumsq_U
+#define RDC_lse_F RDC_sumsq_F
+#define RDC_lse_S RDC_sumsq_S
+#define RDC_lse_U RDC_sumsq_U
 #define RDC_max_F(a, v, A) (((v) > (a) || (v) != (v)) ? (v) : (a))
 #define RDC_max_S(a, v, A) ((v) > (a) ? (v) : (a))
 #define RDC_max_U RDC_max_S
@@ -90,16 +144,19 @@ typedef void (*rd_fin_fn)(size_t n, const void *acc, void *out, int64_t count, b
       for (int j = 0; j < 8; j++) p[j] = RDI_##op(LO, HI);                               \
       size_t i = 0;                                                                      \
       for (; i + 8 <= n; i += 8)                                                         \
-        for (int j = 0; j < 8; j++) p[j] = RDC_##op##_##CLS(p[j], LD(x[i + j]), A);      \
-      for (; i < n; i++) p[0] = RDC_##op##_##CLS(p[0], LD(x[i]), A);                     \
+        for (int j = 0; j < 8; j++)                                                      \
+          p[j] = RDC_##op##_##CLS(p[j], RDM_##op(LD(x[i + j]), A, CLS), A);              \
+      for (; i < n; i++) p[0] = RDC_##op##_##CLS(p[0], RDM_##op(LD(x[i]), A, CLS), A);   \
       A r = acc[0];                                                                      \
       for (int j = 0; j < 8; j++) r = RDC_##op##_##CLS(r, p[j], A);                      \
       acc[0] = r;                                                                        \
     } else if (s == 1) {                                                                 \
-      for (size_t i = 0; i < n; i++) acc[i] = RDC_##op##_##CLS(acc[i], LD(x[i]), A);     \
+      for (size_t i = 0; i < n; i++)                                                     \
+        acc[i] = RDC_##op##_##CLS(acc[i], RDM_##op(LD(x[i]), A, CLS), A);                \
     } else {                                                                             \
       for (size_t i = 0; i < n; i++)                                                     \
-        acc[i * (size_t)s] = RDC_##op##_##CLS(acc[i * (size_t)s], LD(x[i]), A);          \
+        acc[i * (size_t)s] =                                                             \
+            RDC_##op##_##CLS(acc[i * (size_t)s], RDM_##op(LD(x[i]), A, CLS), A);         \
     }                                                                                    \
   }                                                                                      \
   static void rd_##op##_fin_##sfx(size_t n, const void *pacc, void *pout, int64_t cnt,   \
@@ -110,7 +167,7 @@ typedef void (*rd_fin_fn)(size_t n, const void *acc, void *out, int64_t count, b
     if (mean)                                                                            \
       for (size_t i = 0; i < n; i++) out[i] = ST(T, RD_MEAN_##CLS(acc[i], cnt, C, A));  \
     else                                                                                 \
-      for (size_t i = 0; i < n; i++) out[i] = ST(T, (C)acc[i]);                          \
+      for (size_t i = 0; i < n; i++) out[i] = ST(T, (C)RDF_##op(acc[i]));                \
   }
 /* Mean of an empty set: NaN for floats (0/0), 0 for integers (no trap). */
 #define RD_MEAN_F(a, cnt, C, A) ((C)((a) / (A)(cnt)))
@@ -134,6 +191,12 @@ typedef struct rd_fns {
 RD_DEFINE(sum)
 RD_DEFINE(max)
 RD_DEFINE(min)
+RD_DEFINE(prod)
+RD_DEFINE(sumsq)
+RD_DEFINE(l1)
+RD_DEFINE(l2)
+RD_DEFINE(logsum)
+RD_DEFINE(lse)
 
 /* --- ArgMax / ArgMin ---------------------------------------------------------------- */
 typedef void (*rd_arg_fn)(int64_t outer, int64_t len, int64_t inner, const void *x,
@@ -183,7 +246,17 @@ static const rd_arg_fn rd_tab_argmin[RD_DTYPE_SLOTS] = {RD_NUMERIC(RD_ARG_ENTRY,
 
 /* --- state ------------------------------------------------------------------------- */
 
-typedef enum rd_kind { RD_SUM, RD_MEAN, RD_MAX, RD_MIN, RD_ARGMAX, RD_ARGMIN } rd_kind;
+typedef enum rd_kind {
+  RD_SUM, RD_MEAN, RD_MAX, RD_MIN, RD_PROD, RD_SUMSQ, RD_L1, RD_L2, RD_LOGSUM, RD_LSE,
+  RD_ARGMAX, RD_ARGMIN
+} rd_kind;
+
+/* Loops of each Reduce* kind (Mean is Sum divided at the end). */
+static const rd_fns *const rd_tabs[] = {
+    [RD_SUM] = rd_tab_sum,     [RD_MEAN] = rd_tab_sum,    [RD_MAX] = rd_tab_max,
+    [RD_MIN] = rd_tab_min,     [RD_PROD] = rd_tab_prod,   [RD_SUMSQ] = rd_tab_sumsq,
+    [RD_L1] = rd_tab_l1,       [RD_L2] = rd_tab_l2,       [RD_LOGSUM] = rd_tab_logsum,
+    [RD_LSE] = rd_tab_lse};
 
 /* Iteration over the input in storage order, collapsed; ostr[d] is the
  * output (accumulator) stride of dim d, 0 where it is reduced. */
@@ -325,7 +398,7 @@ static onnxi_status rd_infer(op_context *ctx, void *state, op_tensor *const *in,
   rd_state *s = state;
   (void)n_out;
   const int32_t dt = in[0]->dtype;
-  const rd_fns *tab = s->kind == RD_MAX ? rd_tab_max : s->kind == RD_MIN ? rd_tab_min : rd_tab_sum;
+  const rd_fns *tab = rd_tabs[s->kind];
   if (dt <= 0 || dt >= RD_DTYPE_SLOTS || !tab[dt].init)
     return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "dtype %s is not supported",
                     onnxi_dtype_name((onnxi_dtype)dt));
@@ -544,5 +617,11 @@ RD_KERNEL(reduce_sum, "ReduceSum", RD_SUM)
 RD_KERNEL(reduce_mean, "ReduceMean", RD_MEAN)
 RD_KERNEL(reduce_max, "ReduceMax", RD_MAX)
 RD_KERNEL(reduce_min, "ReduceMin", RD_MIN)
+RD_KERNEL(reduce_prod, "ReduceProd", RD_PROD)
+RD_KERNEL(reduce_sum_square, "ReduceSumSquare", RD_SUMSQ)
+RD_KERNEL(reduce_l1, "ReduceL1", RD_L1)
+RD_KERNEL(reduce_l2, "ReduceL2", RD_L2)
+RD_KERNEL(reduce_log_sum, "ReduceLogSum", RD_LOGSUM)
+RD_KERNEL(reduce_log_sum_exp, "ReduceLogSumExp", RD_LSE)
 RD_ARG_KERNEL(argmax, "ArgMax", RD_ARGMAX)
 RD_ARG_KERNEL(argmin, "ArgMin", RD_ARGMIN)

@@ -370,6 +370,49 @@ static void test_reduce_errors(void **state) {
   expect_error(&t, ONNXI_ERR_INVALID_MODEL, "int64");
 }
 
+/* ReduceProd/SumSquare/L1/L2/LogSum/LogSumExp on x322 / 10 (numpy float64 references:
+ * np.prod, np.sum(x*x), np.sum(np.abs), np.sqrt(np.sum(x*x)), np.log(np.sum),
+ * np.log(np.sum(np.exp))) and on int64. */
+static void test_reduce_more_ops(void **state) {
+  (void)state;
+  op_test t;
+  const float *x = F32(0.5f, 0.1f, 2, 0.2f, 3, 0.1f, 4, 0.2f, 5.5f, 0.1f, 6, 0.2f);
+  build(&t, 13, "ReduceProd", FLOAT, 3, D(3, 2, 2), x, 1, I64(1));
+  run_ok(&t, FLOAT, 3, D(3, 1, 2), F32(1, 0.0199999996f, 12, 0.0199999996f, 33, 0.0199999996f));
+  int n = build(&t, 13, "ReduceSumSquare", FLOAT, 3, D(3, 2, 2), x, 2, I64(0, 2));
+  op_test_attr_int(&t, n, "keepdims", 0);
+  run_ok(&t, FLOAT, 1, D(2), F32(39.5299988f, 56.1199989f));
+  build(&t, 13, "ReduceL1", FLOAT, 3, D(3, 2, 2),
+        F32(-2.5f, -2.9f, -1, -2.8f, 0, -2.9f, 1, -2.8f, 2.5f, -2.9f, 3, -2.8f), 1, I64(-1));
+  run_ok(&t, FLOAT, 3, D(3, 2, 1), F32(5.4000001f, 3.79999995f, 2.9000001f, 3.79999995f, 5.4000001f,
+                                       5.80000019f));
+  build(&t, 13, "ReduceL2", FLOAT, 3, D(3, 2, 2), x, 1, I64(1));
+  run_ok(&t, FLOAT, 3, D(3, 1, 2),
+         F32(2.06155276f, 0.223606795f, 5, 0.223606795f, 8.13941002f, 0.223606795f));
+  n = build(&t, 13, "ReduceLogSum", FLOAT, 3, D(3, 2, 2), x, 2, I64(1, 2));
+  op_test_attr_int(&t, n, "keepdims", 0);
+  run_ok(&t, FLOAT, 1, D(3), F32(1.02961946f, 1.98787439f, 2.46809959f));
+  /* exp(60) overflows float32: the double accumulator does not */
+  build(&t, 13, "ReduceLogSumExp", FLOAT, 3, D(3, 2, 2), x322, 1, I64(1));
+  run_ok(&t, FLOAT, 3, D(3, 1, 2), F32(20, 2.31326175f, 40.0000458f, 2.31326175f, 60.0067139f,
+                                       2.31326175f));
+  /* int64: np.prod / np.sum(x*x) / np.sum(np.abs) of [[-3, 2, 5], [-7, 1, 4]] */
+  const int64_t *xi = I64(-3, 2, 5, -7, 1, 4);
+  n = build(&t, 13, "ReduceProd", INT64, 2, D(2, 3), xi, 1, I64(1));
+  op_test_attr_int(&t, n, "keepdims", 0);
+  run_ok(&t, INT64, 1, D(2), I64(-30, -28));
+  build(&t, 13, "ReduceSumSquare", INT64, 2, D(2, 3), xi, 1, I64(0));
+  run_ok(&t, INT64, 2, D(1, 3), I64(58, 5, 41));
+  n = build(&t, 13, "ReduceL1", INT64, 2, D(2, 3), xi, 1, I64(1));
+  op_test_attr_int(&t, n, "keepdims", 0);
+  run_ok(&t, INT64, 1, D(2), I64(10, 12));
+  /* no axes: all; the product of nothing is 1 */
+  build(&t, 13, "ReduceProd", FLOAT, 2, D(2, 2), F32(1, 2, 3, 4), -1, NULL);
+  run_ok(&t, FLOAT, 2, D(1, 1), F32(24));
+  build(&t, 13, "ReduceProd", FLOAT, 2, D(0, 2), F32(0), 1, I64(0));
+  run_ok(&t, FLOAT, 2, D(1, 2), F32(1, 1));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reduce_sum_axes_input),
@@ -382,6 +425,7 @@ int main(void) {
       cmocka_unit_test(test_reduce_nhwc),
       cmocka_unit_test(test_argmax_nhwc),
       cmocka_unit_test(test_reduce_errors),
+      cmocka_unit_test(test_reduce_more_ops),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
