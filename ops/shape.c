@@ -1,4 +1,4 @@
-/* Shape ops: Shape, Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout,
+/* Shape ops: Shape, Size, Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout,
  * Constant, ConstantOfShape, Range, Expand, Tile.
  *
  * Most of these only compute a shape at plan time; values that shapes come
@@ -210,6 +210,33 @@ const op_kernel op_shape = {.name = "Shape",
                             .layout = shape_layout,
                             .infer = shape_infer,
                             .run = shape_const_run};
+
+/* --- Size: the element count, a plan-time constant ------------------------------ */
+
+static onnxi_status size_init(op_context *ctx, void *state) {
+  (void)state;
+  return op_io_check(ctx, 1, 1, 1, 1);
+}
+
+static onnxi_status size_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                               op_tensor *const *out, int n_out) {
+  (void)state, (void)n_in, (void)n_out;
+  int64_t count;
+  if (!op_dims_count(in[0]->dims, in[0]->rank, &count))
+    return op_error(ctx, ONNXI_ERR_LIMIT, "element count overflows");
+  out[0]->dtype = ONNXI_DTYPE_INT64;
+  out[0]->rank = 0;
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  onnxi_status st = op_tensor_const_alloc(ctx, out[0]);
+  if (st == ONNXI_OK) *(int64_t *)out[0]->data = count;
+  return st;
+}
+
+const op_kernel op_size = {.name = "Size",
+                           .init = size_init,
+                           .layout = shape_layout,
+                           .infer = size_infer,
+                           .run = shape_const_run};
 
 /* --- Reshape ---------------------------------------------------------------------- */
 

@@ -323,8 +323,62 @@ static void test_in_errors(void **state) {
   op_test_release(&t);
 }
 
+/* LayerNormalization against numpy: x.reshape(rows, cols); m = mean(1); d = x - m;
+ * inv = 1 / sqrt(mean(d*d, 1) + eps); y = (d * inv).reshape(X.shape) * W + B. */
+static void test_layer_norm(void **state) {
+  (void)state;
+  const float *x = F32(1, 2, 4, -3, 0, 9);
+  for (int konst = 0; konst <= 1; konst++) {
+    op_test t;
+    op_test_init(&t, 17);
+    int in[3];
+    in[0] = op_test_input(&t, "X", FLOAT, 2, D(2, 3), x);
+    in[1] = konst ? op_test_const(&t, "W", FLOAT, 1, D(3), F32(1, 0.5f, -2))
+                  : op_test_input(&t, "W", FLOAT, 1, D(3), F32(1, 0.5f, -2));
+    in[2] = op_test_const(&t, "B", FLOAT, 1, D(3), F32(0.1f, 0.2f, 0.3f));
+    int out[3] = {op_test_value(&t, "Y"), op_test_value(&t, "M"), op_test_value(&t, "I")};
+    op_test_node(&t, "LayerNormalization", in, 3, out, 3);
+    for (int k = 0; k < 3; k++) op_test_output(&t, out[k]);
+    if (op_test_run(&t, 1 + konst) != ONNXI_OK) fail_msg("%s", t.err.message);
+    op_test_expect(&t, 0, FLOAT, 2, D(2, 3),
+                   F32(-0.969041526f, 0.0663698092f, -2.37260389f, -0.880580485f,
+                       0.00388390268f, -2.44562531f),
+                   1e-5, 1e-6);
+    op_test_expect(&t, 1, FLOAT, 2, D(2, 1), F32(2.33333325f, 2), 1e-6, 1e-6);
+    op_test_expect(&t, 2, FLOAT, 2, D(2, 1), F32(0.801781178f, 0.196116105f), 1e-6, 1e-6);
+    op_test_release(&t);
+  }
+  /* axis 0, epsilon 0.5, no B, Scale [3] broadcast over [2, 3] */
+  op_test t;
+  op_test_init(&t, 17);
+  int in[2] = {op_test_input(&t, "X", FLOAT, 2, D(2, 3), x),
+               op_test_const(&t, "W", FLOAT, 1, D(3), F32(2, 1, 1))};
+  int y = op_test_value(&t, "Y");
+  int n = op_test_node(&t, "LayerNormalization", in, 2, &y, 1);
+  op_test_attr_int(&t, n, "axis", 0);
+  op_test_attr_float(&t, n, "epsilon", 0.5f);
+  op_test_output(&t, y);
+  if (op_test_run(&t, 1) != ONNXI_OK) fail_msg("%s", t.err.message);
+  op_test_expect(&t, 0, FLOAT, 2, D(2, 3),
+                 F32(-0.616913736f, -0.0440652631f, 0.484717906f, -2.73204637f, -0.572848439f,
+                     1.80667591f),
+                 1e-5, 1e-6);
+  op_test_release(&t);
+  /* Scale that does not broadcast */
+  op_test_init(&t, 17);
+  in[0] = op_test_input(&t, "X", FLOAT, 2, D(2, 3), x);
+  in[1] = op_test_const(&t, "W", FLOAT, 1, D(2), F32(1, 1));
+  y = op_test_value(&t, "Y");
+  op_test_node(&t, "LayerNormalization", in, 2, &y, 1);
+  op_test_output(&t, y);
+  assert_int_equal(op_test_run(&t, 1), ONNXI_ERR_INVALID_MODEL);
+  assert_non_null(strstr(t.err.message, "does not broadcast"));
+  op_test_release(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_layer_norm),
       cmocka_unit_test(test_bn_nhwc_and_plain),
       cmocka_unit_test(test_bn_training),
       cmocka_unit_test(test_bn_spatial0_and_double),

@@ -713,6 +713,25 @@ static void test_io_counts(void **state) {
   expect_error(&t, ONNXI_ERR_INVALID_MODEL, "2 inputs given, expected 1 to 1");
 }
 
+/* --- Size ------------------------------------------------------------------------ */
+
+static void test_size(void **state) {
+  (void)state;
+  op_test t;
+  build(&t, 13, "Size", 1, &IN(FLOAT, 3, D(2, 3, 4), iota24), 1);
+  run_ok(&t);
+  op_test_expect(&t, 0, INT64, 0, NONE, I64(24), 0, 0);
+  op_test_release(&t);
+  build(&t, 13, "Size", 1, &IN(INT8, 0, NONE, I8(5)), 1); /* a scalar has 1 element */
+  run_ok(&t);
+  op_test_expect(&t, 0, INT64, 0, NONE, I64(1), 0, 0);
+  op_test_release(&t);
+  build(&t, 13, "Size", 1, &IN(FLOAT, 2, D(3, 0), iota24), 1);
+  run_ok(&t);
+  op_test_expect(&t, 0, INT64, 0, NONE, I64(0), 0, 0);
+  op_test_release(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_shape),
@@ -727,6 +746,7 @@ int main(void) {
       cmocka_unit_test(test_identity),
       cmocka_unit_test(test_dropout),
       cmocka_unit_test(test_rng_numpy),
+      cmocka_unit_test(test_size),
       cmocka_unit_test(test_dropout_training),
       cmocka_unit_test(test_constant),
       cmocka_unit_test(test_constant_feeds_reshape),
