@@ -1,5 +1,6 @@
 /* Data movement ops: Transpose, Concat, Split, Slice, DepthToSpace,
- * SpaceToDepth, Gather, Pad, ScatterND.
+ * SpaceToDepth, Gather, Pad, ScatterND, GatherElements, ScatterElements (and
+ * its old name Scatter).
  *
  * The first six are one strided copy each: the op lists its output axes with
  * the byte strides of source and destination, and move_plan simplifies that
@@ -1404,3 +1405,212 @@ const op_kernel op_scatter_nd = {.name = "ScatterND",
                                  .init = scatter_nd_init,
                                  .infer = scatter_nd_infer,
                                  .run = scatter_nd_run};
+
+/* --- GatherElements / ScatterElements ------------------------------------------------------
+ * Both walk the indices tensor in order; element i at multi-index (i_0..i_r-1) addresses
+ * data at the same multi-index with i_axis replaced by the index value. Indices are
+ * checked before any write (an error leaves no partial result). */
+
+typedef struct elements_state {
+  int64_t axis;
+  int reduction; /* ScatterElements */
+} elements_state;
+
+static onnxi_status gather_elements_init(op_context *ctx, void *state) {
+  elements_state *s = state;
+  onnxi_status st = op_io_check(ctx, 2, 2, 1, 1);
+  return st == ONNXI_OK ? op_attr_int(ctx, "axis", 0, &s->axis) : st;
+}
+
+static onnxi_status scatter_elements_init(op_context *ctx, void *state) {
+  elements_state *s = state;
+  scatter_state r;
+  onnxi_status st = scatter_nd_init(ctx, &r); /* the same io counts and reduction attribute */
+  s->reduction = r.reduction;
+  return st == ONNXI_OK ? op_attr_int(ctx, "axis", 0, &s->axis) : st;
+}
+
+/* Checks dtypes and that indices has data's rank with every dim (but `axis`) <= data's. */
+static onnxi_status elements_check(op_context *ctx, const elements_state *s, const op_tensor *x,
+                                   const op_tensor *idx, int *axis) {
+  onnxi_status st = move_dtype_check(ctx, x, "input 'data'");
+  if (st == ONNXI_OK && x->rank == 0)
+    st = op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'data' is a scalar");
+  if (st == ONNXI_OK) st = op_axis_normalize(ctx, "attribute 'axis'", s->axis, x->rank, axis);
+  if (st != ONNXI_OK) return st;
+  if (idx->dtype != ONNXI_DTYPE_INT64 && idx->dtype != ONNXI_DTYPE_INT32)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                    "input 'indices' has dtype %s, expected int32 or int64",
+                    onnxi_dtype_name((onnxi_dtype)idx->dtype));
+  if (idx->rank != x->rank)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'indices' has rank %d, 'data' has %d",
+                    idx->rank, x->rank);
+  for (int d = 0; d < x->rank; d++)
+    if (d != *axis && idx->dims[d] > x->dims[d])
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                      "input 'indices' dim %d is %lld, larger than data's %lld", d,
+                      (long long)idx->dims[d], (long long)x->dims[d]);
+  return ONNXI_OK;
+}
+
+/* Walk over the indices in order: `base` is the data offset of the current multi-index
+ * with the axis coordinate left out. */
+typedef struct elements_walk {
+  int64_t pos[IR_MAX_RANK], xst[IR_MAX_RANK], base, dim;
+  int axis;
+  const op_tensor *idx;
+} elements_walk;
+
+static void elements_walk_init(elements_walk *w, const op_tensor *x, const op_tensor *idx,
+                               int axis) {
+  memset(w, 0, sizeof *w);
+  int64_t st = 1;
+  for (int d = x->rank - 1; d >= 0; d--) w->xst[d] = st, st *= x->dims[d];
+  w->dim = x->dims[axis];
+  w->axis = axis;
+  w->idx = idx;
+}
+
+/* Data offset addressed by index element i (the walk's current one). */
+static int64_t elements_walk_offset(const elements_walk *w, int64_t i) {
+  int64_t v = move_index_at(w->idx, i);
+  return w->base + (v < 0 ? v + w->dim : v) * w->xst[w->axis];
+}
+
+static void elements_walk_next(elements_walk *w) {
+  for (int d = w->idx->rank - 1; d >= 0; d--) {
+    if (++w->pos[d] < w->idx->dims[d]) {
+      if (d != w->axis) w->base += w->xst[d];
+      return;
+    }
+    if (d != w->axis) w->base -= (w->pos[d] - 1) * w->xst[d];
+    w->pos[d] = 0;
+  }
+}
+
+/* Every index in [-dim, dim) of the axis; else *bad = its position. */
+static bool elements_in_range(const op_tensor *x, const op_tensor *idx, int axis, int64_t *bad) {
+  int64_t dim = x->dims[axis];
+  for (int64_t i = 0; i < idx->count; i++) {
+    int64_t v = move_index_at(idx, i);
+    if (v < -dim || v >= dim) {
+      *bad = i;
+      return false;
+    }
+  }
+  return true;
+}
+
+static onnxi_status elements_range_error(const op_context *ctx, const op_tensor *idx, int64_t i,
+                                         onnxi_status status) {
+  return op_error(ctx, status, "index %lld (at position %lld) is out of range",
+                  (long long)move_index_at(idx, i), (long long)i);
+}
+
+static onnxi_status gather_elements_infer(op_context *ctx, void *state, op_tensor *const *in,
+                                          int n_in, op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  int axis;
+  int64_t bad;
+  onnxi_status st = elements_check(ctx, state, in[0], in[1], &axis);
+  if (st != ONNXI_OK) return st;
+  if (in[1]->is_const && !elements_in_range(in[0], in[1], axis, &bad))
+    return elements_range_error(ctx, in[1], bad, ONNXI_ERR_INVALID_MODEL);
+  out[0]->dtype = in[0]->dtype;
+  out[0]->rank = in[1]->rank;
+  memcpy(out[0]->dims, in[1]->dims, sizeof(int64_t) * (size_t)in[1]->rank);
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+static onnxi_status gather_elements_run(op_context *ctx, void *state, op_tensor *const *in,
+                                        int n_in, op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  const elements_state *s = state;
+  const op_tensor *x = in[0], *idx = in[1];
+  int axis = (int)(s->axis < 0 ? s->axis + x->rank : s->axis);
+  int64_t bad;
+  if (!elements_in_range(x, idx, axis, &bad))
+    return elements_range_error(ctx, idx, bad, ONNXI_ERR_RUNTIME);
+  size_t es = move_elem_size(x->dtype);
+  elements_walk w;
+  elements_walk_init(&w, x, idx, axis);
+  char *y = out[0]->data;
+  for (int64_t i = 0; i < idx->count; i++, elements_walk_next(&w))
+    memcpy(y + (size_t)i * es, (const char *)x->data + (size_t)elements_walk_offset(&w, i) * es,
+           es);
+  return ONNXI_OK;
+}
+
+const op_kernel op_gather_elements = {.name = "GatherElements",
+                                      .state_size = sizeof(elements_state),
+                                      .init = gather_elements_init,
+                                      .infer = gather_elements_infer,
+                                      .run = gather_elements_run};
+
+static onnxi_status scatter_elements_infer(op_context *ctx, void *state, op_tensor *const *in,
+                                           int n_in, op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  const elements_state *s = state;
+  const op_tensor *x = in[0], *idx = in[1], *upd = in[2];
+  int axis;
+  int64_t bad;
+  onnxi_status st = elements_check(ctx, s, x, idx, &axis);
+  if (st != ONNXI_OK) return st;
+  if (upd->dtype != x->dtype)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'updates' has dtype %s, 'data' has %s",
+                    onnxi_dtype_name((onnxi_dtype)upd->dtype),
+                    onnxi_dtype_name((onnxi_dtype)x->dtype));
+  bool same = upd->rank == idx->rank;
+  for (int d = 0; same && d < idx->rank; d++) same = upd->dims[d] == idx->dims[d];
+  if (!same)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'updates' must have the shape of 'indices'");
+  if (s->reduction != SCATTER_NONE && !scatter_reduce_pick(x->dtype, true))
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "reduction on %s is not supported",
+                    onnxi_dtype_name((onnxi_dtype)x->dtype));
+  if (idx->is_const && !elements_in_range(x, idx, axis, &bad))
+    return elements_range_error(ctx, idx, bad, ONNXI_ERR_INVALID_MODEL);
+  out[0]->dtype = x->dtype;
+  out[0]->rank = x->rank;
+  memcpy(out[0]->dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+static onnxi_status scatter_elements_run(op_context *ctx, void *state, op_tensor *const *in,
+                                         int n_in, op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  const elements_state *s = state;
+  const op_tensor *x = in[0], *idx = in[1], *upd = in[2];
+  int axis = (int)(s->axis < 0 ? s->axis + x->rank : s->axis);
+  int64_t bad;
+  if (!elements_in_range(x, idx, axis, &bad))
+    return elements_range_error(ctx, idx, bad, ONNXI_ERR_RUNTIME);
+  if (out[0]->data != x->data && x->nbytes) memcpy(out[0]->data, x->data, x->nbytes);
+  size_t es = move_elem_size(x->dtype);
+  scatter_fn reduce = s->reduction == SCATTER_NONE
+                          ? NULL
+                          : scatter_reduce_pick(x->dtype, s->reduction == SCATTER_ADD);
+  elements_walk w;
+  elements_walk_init(&w, x, idx, axis);
+  for (int64_t i = 0; i < idx->count; i++, elements_walk_next(&w)) {
+    char *d = (char *)out[0]->data + (size_t)elements_walk_offset(&w, i) * es;
+    const char *u = (const char *)upd->data + (size_t)i * es;
+    if (reduce)
+      reduce(d, u, 1);
+    else
+      memcpy(d, u, es);
+  }
+  return ONNXI_OK;
+}
+
+/* Scatter (opset 9-10) is ScatterElements without reduction under its old name. */
+#define SCATTER_ELEMENTS_KERNEL(k, n)                                         \
+  const op_kernel op_##k = {.name = n,                                        \
+                            .state_size = sizeof(elements_state),             \
+                            .flags = OP_KERNEL_INPLACE,                       \
+                            .init = scatter_elements_init,                    \
+                            .infer = scatter_elements_infer,                  \
+                            .run = scatter_elements_run};
+SCATTER_ELEMENTS_KERNEL(scatter_elements, "ScatterElements")
+SCATTER_ELEMENTS_KERNEL(scatter, "Scatter")

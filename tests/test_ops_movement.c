@@ -960,8 +960,84 @@ static void test_io_counts(void **state) {
   expect_error(&t, ONNXI_ERR_INVALID_MODEL, "inputs 'starts' and 'ends' are required");
 }
 
+/* --- GatherElements / ScatterElements (numbers from the ONNX operator docs and
+ * numpy: np.take_along_axis / np.put_along_axis) --- */
+
+static void test_gather_elements(void **state) {
+  (void)state;
+  op_test t;
+  int n = build(&t, 13, "GatherElements", 2,
+                (tin[]){IN(FLOAT, 2, D(2, 2), F32(1, 2, 3, 4)),
+                        IN(INT64, 2, D(2, 2), I64(0, 0, 1, 0))},
+                1);
+  op_test_attr_int(&t, n, "axis", 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(2, 2), F32(1, 1, 4, 3), 0, 0);
+  op_test_release(&t);
+  /* axis 0, negative index, indices smaller than data: [[1,2,3],[4,5,6],[7,8,9]] */
+  build(&t, 13, "GatherElements", 2,
+        (tin[]){IN(INT16, 2, D(3, 3), I16(1, 2, 3, 4, 5, 6, 7, 8, 9)),
+                CONST(INT32, 2, D(2, 3), I32(1, 2, 0, 2, 0, -3))},
+        1);
+  run_ok(&t, 2);
+  op_test_expect(&t, 0, INT16, 2, D(2, 3), I16(4, 8, 3, 7, 2, 3), 0, 0);
+  op_test_release(&t);
+  build(&t, 13, "GatherElements", 2,
+        (tin[]){IN(FLOAT, 1, D(3), F32(1, 2, 3)), IN(INT64, 1, D(1), I64(3))}, 1);
+  expect_error(&t, ONNXI_ERR_RUNTIME, "index 3 (at position 0) is out of range");
+  build(&t, 13, "GatherElements", 2,
+        (tin[]){IN(FLOAT, 1, D(3), F32(1, 2, 3)), CONST(INT64, 1, D(1), I64(-4))}, 1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "out of range");
+  build(&t, 13, "GatherElements", 2,
+        (tin[]){IN(FLOAT, 2, D(1, 3), F32(1, 2, 3)), IN(INT64, 2, D(1, 4), I64(0, 0, 0, 0))}, 1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "dim 1 is 4, larger than data's 3");
+}
+
+static void test_scatter_elements(void **state) {
+  (void)state;
+  op_test t;
+  build(&t, 13, "ScatterElements", 3,
+        (tin[]){IN(FLOAT, 2, D(3, 3), F32(0, 0, 0, 0, 0, 0, 0, 0, 0)),
+                IN(INT64, 2, D(2, 3), I64(1, 0, 2, 0, 2, 1)),
+                IN(FLOAT, 2, D(2, 3), F32(1, 1.1f, 1.2f, 2, 2.1f, 2.2f))},
+        1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(3, 3), F32(2, 1.1f, 0, 1, 0, 2.2f, 0, 2.1f, 1.2f), 0, 0);
+  op_test_release(&t);
+  /* axis 1, repeated index with reduction add (opset 16), negative index */
+  int n = build(&t, 16, "ScatterElements", 3,
+                (tin[]){IN(INT64, 2, D(1, 5), I64(1, 2, 3, 4, 5)),
+                        IN(INT32, 2, D(1, 3), I32(1, -4, 4)), IN(INT64, 2, D(1, 3), I64(10, 20, 7))},
+                1);
+  op_test_attr_int(&t, n, "axis", 1);
+  op_test_attr_string(&t, n, "reduction", "add");
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, INT64, 2, D(1, 5), I64(1, 32, 3, 4, 12), 0, 0);
+  op_test_release(&t);
+  /* the opset 9 name */
+  build(&t, 9, "Scatter", 3,
+        (tin[]){IN(FLOAT, 1, D(3), F32(1, 2, 3)), IN(INT64, 1, D(1), I64(2)),
+                IN(FLOAT, 1, D(1), F32(9))},
+        1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 1, D(3), F32(1, 2, 9), 0, 0);
+  op_test_release(&t);
+  build(&t, 13, "ScatterElements", 3,
+        (tin[]){IN(FLOAT, 1, D(3), F32(1, 2, 3)), IN(INT64, 1, D(2), I64(0, 1)),
+                IN(FLOAT, 1, D(1), F32(9))},
+        1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "shape of 'indices'");
+  build(&t, 13, "ScatterElements", 3,
+        (tin[]){IN(FLOAT, 1, D(3), F32(1, 2, 3)), IN(INT64, 1, D(1), I64(7)),
+                IN(FLOAT, 1, D(1), F32(9))},
+        1);
+  expect_error(&t, ONNXI_ERR_RUNTIME, "index 7");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_gather_elements),
+      cmocka_unit_test(test_scatter_elements),
       cmocka_unit_test(test_transpose_small),
       cmocka_unit_test(test_transpose_dtypes),
       cmocka_unit_test(test_transpose_threads),
