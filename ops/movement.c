@@ -1,6 +1,6 @@
 /* Data movement ops: Transpose, Concat, Split, Slice, DepthToSpace,
  * SpaceToDepth, Gather, Pad, ScatterND, GatherElements, ScatterElements (and
- * its old name Scatter).
+ * its old name Scatter), Trilu.
  *
  * The first six are one strided copy each: the op lists its output axes with
  * the byte strides of source and destination, and move_plan simplifies that
@@ -1614,3 +1614,75 @@ static onnxi_status scatter_elements_run(op_context *ctx, void *state, op_tensor
                             .run = scatter_elements_run};
 SCATTER_ELEMENTS_KERNEL(scatter_elements, "ScatterElements")
 SCATTER_ELEMENTS_KERNEL(scatter, "Scatter")
+
+/* --- Trilu: keep the upper (j - i >= k) or lower (j - i <= k) triangle of each matrix ------ */
+
+typedef struct trilu_state {
+  int64_t upper, k;
+} trilu_state;
+
+static onnxi_status trilu_init(op_context *ctx, void *state) {
+  trilu_state *s = state;
+  onnxi_status st = op_io_check(ctx, 1, 2, 1, 1);
+  return st == ONNXI_OK ? op_attr_int(ctx, "upper", 1, &s->upper) : st;
+}
+
+static onnxi_status trilu_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                op_tensor *const *out, int n_out) {
+  (void)n_out;
+  trilu_state *s = state;
+  const op_tensor *x = in[0];
+  onnxi_status st = move_dtype_check(ctx, x, "input 'input'");
+  if (st != ONNXI_OK) return st;
+  if (x->rank < 2 || x->dtype == ONNXI_DTYPE_STRING)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input must be a numeric tensor of rank >= 2");
+  s->k = 0;
+  if (n_in > 1 && in[1]) {
+    const op_tensor *k = in[1];
+    const void *data;
+    if (k->dtype != ONNXI_DTYPE_INT64 || k->rank != 0)
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'k' must be an int64 scalar");
+    st = op_tensor_plan_value(ctx, k, 1, &data);
+    if (st != ONNXI_OK) return st;
+    memcpy(&s->k, data, sizeof s->k);
+  }
+  out[0]->dtype = x->dtype;
+  out[0]->rank = x->rank;
+  memcpy(out[0]->dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+static onnxi_status trilu_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                              op_tensor *const *out, int n_out) {
+  (void)ctx, (void)n_in, (void)n_out;
+  const trilu_state *s = state;
+  const op_tensor *x = in[0];
+  int64_t rows = x->dims[x->rank - 2], cols = x->dims[x->rank - 1];
+  int64_t mats = rows * cols != 0 ? x->count / (rows * cols) : 0;
+  int64_t k = s->k < -rows ? -rows : s->k > cols ? cols : s->k; /* same result, no overflow */
+  size_t es = move_elem_size(x->dtype);
+  const char *src = x->data;
+  char *dst = out[0]->data;
+  for (int64_t m = 0; m < mats; m++) {
+    for (int64_t i = 0; i < rows; i++) {
+      /* kept columns: [lo, hi) clamped to the row */
+      int64_t lo = s->upper ? i + k : 0, hi = s->upper ? cols : i + k + 1;
+      lo = lo < 0 ? 0 : lo > cols ? cols : lo;
+      hi = hi < lo ? lo : hi > cols ? cols : hi;
+      size_t row = (size_t)((m * rows + i) * cols) * es;
+      if (dst != src) memcpy(dst + row + (size_t)lo * es, src + row + (size_t)lo * es,
+                             (size_t)(hi - lo) * es);
+      memset(dst + row, 0, (size_t)lo * es);
+      memset(dst + row + (size_t)hi * es, 0, (size_t)(cols - hi) * es);
+    }
+  }
+  return ONNXI_OK;
+}
+
+const op_kernel op_trilu = {.name = "Trilu",
+                            .state_size = sizeof(trilu_state),
+                            .flags = OP_KERNEL_INPLACE,
+                            .init = trilu_init,
+                            .infer = trilu_infer,
+                            .run = trilu_run};

@@ -1034,8 +1034,45 @@ static void test_scatter_elements(void **state) {
   expect_error(&t, ONNXI_ERR_RUNTIME, "index 7");
 }
 
+/* --- Trilu (numpy np.triu / np.tril) --- */
+
+static void test_trilu(void **state) {
+  (void)state;
+  op_test t;
+  const float *x = F32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+  build(&t, 14, "Trilu", 2, (tin[]){IN(FLOAT, 2, D(3, 4), x), CONST(INT64, 0, NONE, I64(1))}, 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(3, 4), F32(0, 2, 3, 4, 0, 0, 7, 8, 0, 0, 0, 12), 0, 0);
+  op_test_release(&t);
+  int n = build(&t, 14, "Trilu", 2, (tin[]){IN(FLOAT, 2, D(3, 4), x), IN(INT64, 0, NONE, I64(-1))},
+                1);
+  op_test_attr_int(&t, n, "upper", 0);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(3, 4), F32(0, 0, 0, 0, 5, 0, 0, 0, 9, 10, 0, 0), 0, 0);
+  op_test_release(&t);
+  /* k beyond the matrix keeps everything; huge k does not overflow */
+  build(&t, 14, "Trilu", 2, (tin[]){IN(FLOAT, 2, D(3, 4), x), CONST(INT64, 0, NONE, I64(-5))}, 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(3, 4), x, 0, 0);
+  op_test_release(&t);
+  build(&t, 14, "Trilu", 2,
+        (tin[]){IN(FLOAT, 2, D(3, 4), x), CONST(INT64, 0, NONE, I64(INT64_MAX))}, 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(3, 4), F32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 0, 0);
+  op_test_release(&t);
+  /* batched, int64, no k */
+  n = build(&t, 14, "Trilu", 1, &IN(INT64, 3, D(2, 2, 2), I64(1, 2, 3, 4, 5, 6, 7, 8)), 1);
+  op_test_attr_int(&t, n, "upper", 0);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, INT64, 3, D(2, 2, 2), I64(1, 0, 3, 4, 5, 0, 7, 8), 0, 0);
+  op_test_release(&t);
+  build(&t, 14, "Trilu", 1, &IN(FLOAT, 1, D(3), x), 1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "rank >= 2");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_trilu),
       cmocka_unit_test(test_gather_elements),
       cmocka_unit_test(test_scatter_elements),
       cmocka_unit_test(test_transpose_small),
