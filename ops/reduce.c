@@ -1,5 +1,5 @@
 /* Reductions: ReduceSum/Mean/Max/Min/Prod/SumSquare/L1/L2/LogSum/LogSumExp
- * over a set of axes and ArgMax/ArgMin along one axis.
+ * over a set of axes, ArgMax/ArgMin along one axis, and CumSum.
  *
  * Reduce* walks the input once in storage order. Its dims are collapsed
  * into runs that are all reduced or all kept (contiguous in the output), so
@@ -625,3 +625,123 @@ RD_KERNEL(reduce_log_sum, "ReduceLogSum", RD_LOGSUM)
 RD_KERNEL(reduce_log_sum_exp, "ReduceLogSumExp", RD_LSE)
 RD_ARG_KERNEL(argmax, "ArgMax", RD_ARGMAX)
 RD_ARG_KERNEL(argmin, "ArgMin", RD_ARGMIN)
+
+/* --- CumSum: running sums along one axis (exclusive and/or reverse) ------------------------
+ * Floats accumulate in double, integers in uint64 (wrapping like numpy). */
+
+typedef struct cumsum_state {
+  int64_t exclusive, reverse;
+  size_t outer, n, inner;
+} cumsum_state;
+
+static onnxi_status cumsum_init(op_context *ctx, void *state) {
+  cumsum_state *s = state;
+  onnxi_status st = op_io_check(ctx, 2, 2, 1, 1);
+  if (st == ONNXI_OK) st = rd_attr_bool(ctx, "exclusive", 0, &s->exclusive);
+  if (st == ONNXI_OK) st = rd_attr_bool(ctx, "reverse", 0, &s->reverse);
+  return st;
+}
+
+static bool cumsum_is_float(int32_t dt) {
+  return dt == ONNXI_DTYPE_FLOAT || dt == ONNXI_DTYPE_DOUBLE || dt == ONNXI_DTYPE_FLOAT16 ||
+         dt == ONNXI_DTYPE_BFLOAT16;
+}
+
+static onnxi_status cumsum_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                 op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  cumsum_state *s = state;
+  const op_tensor *x = in[0], *a = in[1];
+  int32_t dt = x->dtype;
+  if (!cumsum_is_float(dt) && dt != ONNXI_DTYPE_INT32 && dt != ONNXI_DTYPE_INT64 &&
+      dt != ONNXI_DTYPE_UINT32 && dt != ONNXI_DTYPE_UINT64)
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "input dtype %s is not supported",
+                    onnxi_dtype_name((onnxi_dtype)dt));
+  if ((a->dtype != ONNXI_DTYPE_INT32 && a->dtype != ONNXI_DTYPE_INT64) || a->rank > 1 ||
+      (a->rank == 1 && a->dims[0] != 1))
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'axis' must be one int32 or int64");
+  const void *data;
+  onnxi_status st = op_tensor_plan_value(ctx, a, 1, &data);
+  if (st != ONNXI_OK) return st;
+  op_tensor av = *a;
+  av.data = (void *)data;
+  int axis;
+  st = op_axis_normalize(ctx, "input 'axis'", op_tensor_int_at(&av, 0), x->rank, &axis);
+  if (st != ONNXI_OK) return st;
+  s->outer = s->n = s->inner = 1;
+  for (int d = 0; d < x->rank; d++)
+    *(d < axis ? &s->outer : d == axis ? &s->n : &s->inner) *= (size_t)x->dims[d];
+  op_tensor_like(out[0], x);
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+static double cumsum_getf(const op_tensor *t, size_t i) {
+  switch (t->dtype) {
+  case ONNXI_DTYPE_FLOAT: return ((const float *)t->data)[i];
+  case ONNXI_DTYPE_DOUBLE: return ((const double *)t->data)[i];
+  case ONNXI_DTYPE_FLOAT16: return op_f16_to_f32(((const uint16_t *)t->data)[i]);
+  default: return op_bf16_to_f32(((const uint16_t *)t->data)[i]);
+  }
+}
+
+static void cumsum_putf(op_tensor *t, size_t i, double v) {
+  switch (t->dtype) {
+  case ONNXI_DTYPE_FLOAT: ((float *)t->data)[i] = (float)v; break;
+  case ONNXI_DTYPE_DOUBLE: ((double *)t->data)[i] = v; break;
+  case ONNXI_DTYPE_FLOAT16: ((uint16_t *)t->data)[i] = op_f32_to_f16((float)v); break;
+  default: ((uint16_t *)t->data)[i] = op_f32_to_bf16((float)v); break;
+  }
+}
+
+static uint64_t cumsum_geti(const op_tensor *t, size_t i) {
+  switch (t->dtype) {
+  case ONNXI_DTYPE_INT32: return (uint64_t)(int64_t)((const int32_t *)t->data)[i];
+  case ONNXI_DTYPE_UINT32: return ((const uint32_t *)t->data)[i];
+  default: return ((const uint64_t *)t->data)[i]; /* int64 / uint64 bits */
+  }
+}
+
+static void cumsum_puti(op_tensor *t, size_t i, uint64_t v) {
+  switch (t->dtype) {
+  case ONNXI_DTYPE_INT32: ((int32_t *)t->data)[i] = (int32_t)(uint32_t)v; break;
+  case ONNXI_DTYPE_UINT32: ((uint32_t *)t->data)[i] = (uint32_t)v; break;
+  default: ((uint64_t *)t->data)[i] = v; break;
+  }
+}
+
+static onnxi_status cumsum_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                               op_tensor *const *out, int n_out) {
+  (void)ctx, (void)n_in, (void)n_out;
+  const cumsum_state *s = state;
+  bool fl = cumsum_is_float(in[0]->dtype);
+  for (size_t o = 0; o < s->outer; o++) {
+    for (size_t i = 0; i < s->inner; i++) {
+      double af = 0;
+      uint64_t ai = 0;
+      for (size_t k = 0; k < s->n; k++) {
+        size_t kk = s->reverse ? s->n - 1 - k : k, at = (o * s->n + kk) * s->inner + i;
+        if (fl) {
+          double v = cumsum_getf(in[0], at);
+          if (!s->exclusive) af += v;
+          cumsum_putf(out[0], at, af);
+          if (s->exclusive) af += v;
+        } else {
+          uint64_t v = cumsum_geti(in[0], at);
+          if (!s->exclusive) ai += v;
+          cumsum_puti(out[0], at, ai);
+          if (s->exclusive) ai += v;
+        }
+      }
+    }
+  }
+  return ONNXI_OK;
+}
+
+/* In place is safe: each element is read before it is written. */
+const op_kernel op_cumsum = {.name = "CumSum",
+                             .state_size = sizeof(cumsum_state),
+                             .flags = OP_KERNEL_INPLACE,
+                             .init = cumsum_init,
+                             .infer = cumsum_infer,
+                             .run = cumsum_run};

@@ -413,6 +413,37 @@ static void test_reduce_more_ops(void **state) {
   run_ok(&t, FLOAT, 2, D(1, 2), F32(1, 1));
 }
 
+/* --- CumSum (numpy np.cumsum; reverse = flip, cumsum, flip; exclusive = cumsum - x) --- */
+
+static void cumsum_check(int32_t dt, const void *x, int rank, const int64_t *dims, int64_t axis,
+                         int exclusive, int reverse, const void *want) {
+  op_test t;
+  op_test_init(&t, 14);
+  int in[2] = {op_test_input(&t, "X", dt, rank, dims, x),
+               op_test_const(&t, "A", INT32, 0, NONE, I32((int32_t)axis))};
+  int y = op_test_value(&t, "Y");
+  int n = op_test_node(&t, "CumSum", in, 2, &y, 1);
+  if (exclusive) op_test_attr_int(&t, n, "exclusive", 1);
+  if (reverse) op_test_attr_int(&t, n, "reverse", 1);
+  op_test_output(&t, y);
+  if (op_test_run(&t, 1) != ONNXI_OK) fail_msg("%s", t.err.message);
+  op_test_expect(&t, 0, dt, rank, dims, want, 0, 0);
+  op_test_release(&t);
+}
+
+static void test_cumsum(void **state) {
+  (void)state;
+  const float *x = F32(1, 2, 3, 4, 5, 6);
+  cumsum_check(FLOAT, x, 2, D(2, 3), 1, 0, 0, F32(1, 3, 6, 4, 9, 15));
+  cumsum_check(FLOAT, x, 2, D(2, 3), -1, 1, 0, F32(0, 1, 3, 0, 4, 9));
+  cumsum_check(FLOAT, x, 2, D(2, 3), 0, 0, 1, F32(5, 7, 9, 4, 5, 6));
+  cumsum_check(FLOAT, x, 2, D(2, 3), 0, 1, 1, F32(4, 5, 6, 0, 0, 0));
+  /* int64 beyond 2^53 stays exact; the sum wraps like numpy */
+  cumsum_check(INT64, I64(INT64_C(1) << 62, INT64_C(1) << 62, 5), 1, D(3), 0, 0, 0,
+               I64(INT64_C(1) << 62, INT64_MIN, INT64_MIN + 5));
+  cumsum_check(INT32, I32(-1, 2, -3), 1, D(3), 0, 0, 1, I32(-2, -1, -3));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reduce_sum_axes_input),
@@ -426,6 +457,7 @@ int main(void) {
       cmocka_unit_test(test_argmax_nhwc),
       cmocka_unit_test(test_reduce_errors),
       cmocka_unit_test(test_reduce_more_ops),
+      cmocka_unit_test(test_cumsum),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
