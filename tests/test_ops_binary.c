@@ -697,8 +697,43 @@ static void test_errors(void **state) {
   expect_error(&t, ONNXI_ERR_UNSUPPORTED, "exponent dtype bool");
 }
 
+/* --- BitShift (numpy left_shift / right_shift on unsigned types) --- */
+
+static void shift_check(const char *dir, tin a, tin b, int32_t dt, int rank, const int64_t *dims,
+                        const void *want) {
+  op_test t;
+  int n = build(&t, 11, "BitShift", 2, (tin[]){a, b});
+  op_test_attr_string(&t, n, "direction", dir);
+  if (op_test_run(&t, 1) != ONNXI_OK) fail_msg("%s", t.err.message);
+  op_test_expect(&t, 0, dt, rank, dims, want, 0, 0);
+  op_test_release(&t);
+}
+
+static void test_bitshift(void **state) {
+  (void)state;
+  shift_check("LEFT", IN(UINT8, 1, D(3), U8(1, 3, 255)), IN(UINT8, 1, D(3), U8(1, 2, 1)), UINT8, 1,
+              D(3), U8(2, 12, 254));
+  shift_check("RIGHT", IN(UINT32, 1, D(3), U32(16, 4, 0xffffffffu)), IN(UINT32, 0, NONE, U32(2)),
+              UINT32, 1, D(3), U32(4, 1, 0x3fffffffu));
+  /* shifts of the width or more give 0 */
+  shift_check("LEFT", IN(UINT64, 1, D(2), U64(1, 1)), IN(UINT64, 1, D(2), U64(63, 64)), UINT64, 1,
+              D(2), U64(UINT64_C(1) << 63, 0));
+  shift_check("RIGHT", IN(UINT16, 1, D(2), U16(0x8000, 0x8000)), IN(UINT16, 1, D(2), U16(15, 16)),
+              UINT16, 1, D(2), U16(1, 0));
+  op_test t;
+  int n = build(&t, 11, "BitShift", 2,
+                (tin[]){IN(UINT8, 1, D(1), U8(1)), IN(UINT8, 1, D(1), U8(1))});
+  op_test_attr_string(&t, n, "direction", "UP");
+  assert_int_equal(op_test_run(&t, 1), ONNXI_ERR_INVALID_MODEL);
+  op_test_release(&t);
+  build(&t, 11, "BitShift", 2, (tin[]){IN(INT32, 1, D(1), I32(1)), IN(INT32, 1, D(1), I32(1))});
+  assert_int_equal(op_test_run(&t, 1), ONNXI_ERR_INVALID_MODEL); /* direction is required */
+  op_test_release(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_bitshift),
       cmocka_unit_test(test_add_same_shape),
       cmocka_unit_test(test_add_scalar_both_sides),
       cmocka_unit_test(test_add_channel_bias),
