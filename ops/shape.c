@@ -1,5 +1,5 @@
 /* Shape ops: Shape, Size, Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout,
- * Constant, ConstantOfShape, Range, Expand, Tile.
+ * Constant, ConstantOfShape, EyeLike, Range, Expand, Tile.
  *
  * Most of these only compute a shape at plan time; values that shapes come
  * from (Reshape's shape, axes inputs, Tile's repeats...) are read with
@@ -768,6 +768,83 @@ const op_kernel op_constant_of_shape = {.name = "ConstantOfShape",
                                         .init = constant_of_shape_init,
                                         .infer = constant_of_shape_infer,
                                         .run = constant_of_shape_run};
+
+/* --- EyeLike: ones on diagonal k of a 2-D tensor shaped like the input ------------------- */
+
+typedef struct eye_like_state {
+  int64_t dtype, k; /* dtype 0: the input's */
+} eye_like_state;
+
+static onnxi_status eye_like_init(op_context *ctx, void *state) {
+  eye_like_state *s = state;
+  onnxi_status st = op_io_check(ctx, 1, 1, 1, 1);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "dtype", 0, &s->dtype);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "k", 0, &s->k);
+  return st;
+}
+
+/* The bytes of 1 in a numeric dtype (false: not numeric). */
+static bool shape_one(int32_t dt, unsigned char *one) {
+  union {
+    float f; double d; uint16_t h; uint64_t u; int64_t i;
+  } v = {.u = 0};
+  switch (dt) {
+  case ONNXI_DTYPE_FLOAT: v.f = 1.0f; break;
+  case ONNXI_DTYPE_DOUBLE: v.d = 1.0; break;
+  case ONNXI_DTYPE_FLOAT16: v.h = 0x3c00; break;
+  case ONNXI_DTYPE_BFLOAT16: v.h = 0x3f80; break;
+  case ONNXI_DTYPE_STRING: case ONNXI_DTYPE_UNDEFINED: return false;
+  default: /* integers and bool, little-endian: 1 in the lowest byte */
+    if (!ir_dtype_size(dt)) return false;
+    memset(one, 0, 8);
+    one[0] = 1;
+    return true;
+  }
+  memcpy(one, &v, sizeof v);
+  return true;
+}
+
+static onnxi_status eye_like_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                   op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  const eye_like_state *s = state;
+  int32_t dt = s->dtype ? (int32_t)s->dtype : in[0]->dtype;
+  unsigned char one[8];
+  if (s->dtype < 0 || s->dtype > INT32_MAX || !shape_one(dt, one))
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "output dtype %lld is not supported",
+                    (long long)dt);
+  if (in[0]->rank != 2)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input must be 2-D, got rank %d", in[0]->rank);
+  out[0]->dtype = dt;
+  out[0]->rank = 2;
+  memcpy(out[0]->dims, in[0]->dims, 2 * sizeof(int64_t));
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+static onnxi_status eye_like_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                 op_tensor *const *out, int n_out) {
+  (void)ctx, (void)in, (void)n_in, (void)n_out;
+  const eye_like_state *s = state;
+  op_tensor *y = out[0];
+  size_t es = shape_elem_size(y->dtype);
+  unsigned char one[8];
+  shape_one(y->dtype, one);
+  if (y->nbytes) memset(y->data, 0, y->nbytes);
+  int64_t rows = y->dims[0], cols = y->dims[1];
+  for (int64_t i = 0; i < rows; i++) {
+    if (s->k >= cols - i || s->k < -i) continue; /* column i + k outside [0, cols) */
+    memcpy((char *)y->data + (size_t)(i * cols + i + s->k) * es, one, es);
+  }
+  return ONNXI_OK;
+}
+
+const op_kernel op_eye_like = {.name = "EyeLike",
+                               .state_size = sizeof(eye_like_state),
+                               .init = eye_like_init,
+                               .layout = shape_layout,
+                               .infer = eye_like_infer,
+                               .run = eye_like_run};
 
 /* --- Range --------------------------------------------------------------------------- */
 

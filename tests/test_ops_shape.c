@@ -732,6 +732,35 @@ static void test_size(void **state) {
   op_test_release(&t);
 }
 
+/* --- EyeLike (numpy np.eye(rows, cols, k)) ----------------------------------------- */
+
+static void test_eye_like(void **state) {
+  (void)state;
+  op_test t;
+  int n = build(&t, 9, "EyeLike", 1, &IN(FLOAT, 2, D(3, 4), iota24), 1);
+  op_test_attr_int(&t, n, "k", 1);
+  run_ok(&t);
+  op_test_expect(&t, 0, FLOAT, 2, D(3, 4), F32(0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1), 0, 0);
+  op_test_release(&t);
+  n = build(&t, 9, "EyeLike", 1, &IN(FLOAT, 2, D(3, 2), iota24), 1);
+  op_test_attr_int(&t, n, "k", -1);
+  op_test_attr_int(&t, n, "dtype", INT64);
+  run_ok(&t);
+  op_test_expect(&t, 0, INT64, 2, D(3, 2), I64(0, 0, 1, 0, 0, 1), 0, 0);
+  op_test_release(&t);
+  n = build(&t, 9, "EyeLike", 1, &IN(INT32, 2, D(2, 2), I32(5, 6, 7, 8)), 1);
+  op_test_attr_int(&t, n, "k", INT64_MIN); /* far off the matrix: all zero */
+  run_ok(&t);
+  op_test_expect(&t, 0, INT32, 2, D(2, 2), I32(0, 0, 0, 0), 0, 0);
+  op_test_release(&t);
+  build(&t, 9, "EyeLike", 1, &IN(DOUBLE, 2, D(2, 2), F64(5, 6, 7, 8)), 1);
+  run_ok(&t);
+  op_test_expect(&t, 0, DOUBLE, 2, D(2, 2), F64(1, 0, 0, 1), 0, 0);
+  op_test_release(&t);
+  build(&t, 9, "EyeLike", 1, &IN(FLOAT, 1, D(3), iota24), 1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "input must be 2-D");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_shape),
@@ -747,6 +776,7 @@ int main(void) {
       cmocka_unit_test(test_dropout),
       cmocka_unit_test(test_rng_numpy),
       cmocka_unit_test(test_size),
+      cmocka_unit_test(test_eye_like),
       cmocka_unit_test(test_dropout_training),
       cmocka_unit_test(test_constant),
       cmocka_unit_test(test_constant_feeds_reshape),
