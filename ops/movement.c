@@ -1,6 +1,6 @@
 /* Data movement ops: Transpose, Concat, Split, Slice, DepthToSpace,
  * SpaceToDepth, Gather, Pad, ScatterND, GatherElements, ScatterElements (and
- * its old name Scatter), Trilu.
+ * its old name Scatter), Trilu, GatherND, OneHot.
  *
  * The first six are one strided copy each: the op lists its output axes with
  * the byte strides of source and destination, and move_plan simplifies that
@@ -1686,3 +1686,186 @@ const op_kernel op_trilu = {.name = "Trilu",
                             .init = trilu_init,
                             .infer = trilu_infer,
                             .run = trilu_run};
+
+/* --- GatherND: slices of data addressed by the last axis of indices ------------------------ */
+
+typedef struct gather_nd_state {
+  int64_t batch_dims;
+} gather_nd_state;
+
+static onnxi_status gather_nd_init(op_context *ctx, void *state) {
+  gather_nd_state *s = state;
+  onnxi_status st = op_io_check(ctx, 2, 2, 1, 1);
+  return st == ONNXI_OK ? op_attr_int(ctx, "batch_dims", 0, &s->batch_dims) : st;
+}
+
+static onnxi_status gather_nd_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                    op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  const gather_nd_state *s = state;
+  const op_tensor *x = in[0], *idx = in[1];
+  onnxi_status st = move_dtype_check(ctx, x, "input 'data'");
+  if (st != ONNXI_OK) return st;
+  if (idx->dtype != ONNXI_DTYPE_INT64)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'indices' must be int64");
+  int64_t b = s->batch_dims, q = idx->rank, k = q > 0 ? idx->dims[q - 1] : -1;
+  if (b < 0 || b >= q || b >= x->rank || k < 1 || b + k > x->rank)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                    "indices of rank %lld ending in %lld with batch_dims %lld do not fit data of "
+                    "rank %d",
+                    (long long)q, (long long)k, (long long)b, x->rank);
+  for (int i = 0; i < b; i++)
+    if (idx->dims[i] != x->dims[i])
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "batch dim %d differs between data and indices",
+                      i);
+  int rank = (int)(q - 1 + x->rank - b - k);
+  if (rank > IR_MAX_RANK)
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "output rank %d exceeds %d", rank, IR_MAX_RANK);
+  int r = 0;
+  for (int i = 0; i < q - 1; i++) out[0]->dims[r++] = idx->dims[i];
+  for (int i = (int)(b + k); i < x->rank; i++) out[0]->dims[r++] = x->dims[i];
+  out[0]->dtype = x->dtype;
+  out[0]->rank = rank;
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+/* Element offset (within one batch) of index tuple t, or -1 when out of range. */
+static int64_t gather_nd_offset(const op_tensor *x, const int64_t *tuple, int b, int k,
+                                int64_t slice) {
+  int64_t off = 0, stride = slice;
+  for (int d = k - 1; d >= 0; d--) {
+    int64_t v = tuple[d], dim = x->dims[b + d];
+    if (v < -dim || v >= dim) return -1;
+    off += (v < 0 ? v + dim : v) * stride;
+    stride *= dim;
+  }
+  return off;
+}
+
+static onnxi_status gather_nd_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                  op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  const gather_nd_state *s = state;
+  const op_tensor *x = in[0], *idx = in[1];
+  int b = (int)s->batch_dims, k = (int)idx->dims[idx->rank - 1];
+  int64_t batches = 1, slice = 1, per_batch;
+  for (int i = 0; i < b; i++) batches *= x->dims[i];
+  for (int i = b + k; i < x->rank; i++) slice *= x->dims[i];
+  op_dims_count(x->dims + b, x->rank - b, &per_batch);
+  int64_t tuples = batches ? idx->count / k / batches : 0;
+  size_t es = move_elem_size(x->dtype), bytes = (size_t)slice * es;
+  const int64_t *iv = idx->data;
+  for (int64_t t = 0; t < batches * tuples; t++) /* check all first: no partial output */
+    if (gather_nd_offset(x, iv + t * k, b, k, slice) < 0)
+      return op_error(ctx, ONNXI_ERR_RUNTIME, "index tuple %lld is out of range for the data",
+                      (long long)t);
+  char *y = out[0]->data;
+  for (int64_t t = 0; t < batches * tuples && bytes; t++) {
+    int64_t off = (t / tuples) * per_batch + gather_nd_offset(x, iv + t * k, b, k, slice);
+    memcpy(y + (size_t)t * bytes, (const char *)x->data + (size_t)off * es, bytes);
+  }
+  return ONNXI_OK;
+}
+
+const op_kernel op_gather_nd = {.name = "GatherND",
+                                .state_size = sizeof(gather_nd_state),
+                                .init = gather_nd_init,
+                                .infer = gather_nd_infer,
+                                .run = gather_nd_run};
+
+/* --- OneHot: indices (any numeric type) to on/off values along a new axis ------------------ */
+
+typedef struct one_hot_state {
+  int64_t axis;
+  int64_t depth;
+  int ax;
+} one_hot_state;
+
+static onnxi_status one_hot_init(op_context *ctx, void *state) {
+  one_hot_state *s = state;
+  onnxi_status st = op_io_check(ctx, 3, 3, 1, 1);
+  return st == ONNXI_OK ? op_attr_int(ctx, "axis", -1, &s->axis) : st;
+}
+
+/* Element i of a numeric tensor as double (indices and depth may be floats). */
+static double move_number_at(const op_tensor *t, const void *data, int64_t i) {
+  switch (t->dtype) {
+  case ONNXI_DTYPE_FLOAT: return ((const float *)data)[i];
+  case ONNXI_DTYPE_DOUBLE: return ((const double *)data)[i];
+  case ONNXI_DTYPE_FLOAT16: return op_f16_to_f32(((const uint16_t *)data)[i]);
+  case ONNXI_DTYPE_BFLOAT16: return op_bf16_to_f32(((const uint16_t *)data)[i]);
+  default: {
+    op_tensor v = *t;
+    v.data = (void *)data;
+    return (double)op_tensor_int_at(&v, i);
+  }
+  }
+}
+
+static onnxi_status one_hot_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                  op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  one_hot_state *s = state;
+  const op_tensor *idx = in[0], *depth = in[1], *vals = in[2];
+  if (idx->dtype == ONNXI_DTYPE_STRING || depth->dtype == ONNXI_DTYPE_STRING ||
+      idx->dtype == ONNXI_DTYPE_BOOL || depth->dtype == ONNXI_DTYPE_BOOL)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "indices and depth must be numeric");
+  onnxi_status st = move_dtype_check(ctx, vals, "input 'values'");
+  if (st != ONNXI_OK) return st;
+  if (vals->rank != 1 || vals->dims[0] != 2)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'values' must be [off_value, on_value]");
+  int64_t n;
+  if (!op_dims_count(depth->dims, depth->rank, &n) || n != 1)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'depth' must hold one value");
+  const void *data;
+  st = op_tensor_plan_value(ctx, depth, 1, &data);
+  if (st != ONNXI_OK) return st;
+  double d = move_number_at(depth, data, 0);
+  if (!(d >= 1 && d < 1e15))
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'depth' is %g", d);
+  s->depth = (int64_t)d;
+  int rank = idx->rank + 1;
+  if (rank > IR_MAX_RANK)
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "output rank %d exceeds %d", rank, IR_MAX_RANK);
+  st = op_axis_normalize(ctx, "attribute 'axis'", s->axis, rank, &s->ax);
+  if (st != ONNXI_OK) return st;
+  for (int i = 0, j = 0; i < rank; i++) out[0]->dims[i] = i == s->ax ? s->depth : idx->dims[j++];
+  out[0]->dtype = vals->dtype;
+  out[0]->rank = rank;
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+static onnxi_status one_hot_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                op_tensor *const *out, int n_out) {
+  (void)ctx, (void)n_in, (void)n_out;
+  const one_hot_state *s = state;
+  const op_tensor *idx = in[0], *vals = in[2];
+  op_tensor *y = out[0];
+  size_t es = move_elem_size(vals->dtype);
+  const char *off = vals->data, *on = off + es;
+  int64_t outer = 1, inner = 1, depth = s->depth;
+  for (int i = 0; i < s->ax; i++) outer *= idx->dims[i];
+  for (int i = s->ax; i < idx->rank; i++) inner *= idx->dims[i];
+  char *dst = y->data;
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t d = 0; d < depth; d++)
+      for (int64_t i = 0; i < inner; i++) {
+        double v = move_number_at(idx, idx->data, o * inner + i);
+        int64_t h = -1; /* out of [-depth, depth): all off */
+        if (v > -(double)depth - 1 && v < (double)depth) {
+          h = (int64_t)v; /* floats truncate */
+          h = h < 0 ? h + depth : h; /* negative counts from the end */
+        }
+        memcpy(dst, h == d ? on : off, es);
+        dst += es;
+      }
+  return ONNXI_OK;
+}
+
+const op_kernel op_one_hot = {.name = "OneHot",
+                              .state_size = sizeof(one_hot_state),
+                              .init = one_hot_init,
+                              .infer = one_hot_infer,
+                              .run = one_hot_run};

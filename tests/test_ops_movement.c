@@ -1070,8 +1070,70 @@ static void test_trilu(void **state) {
   expect_error(&t, ONNXI_ERR_INVALID_MODEL, "rank >= 2");
 }
 
+/* --- GatherND / OneHot (ONNX operator doc examples; np.eye for one-hot) --- */
+
+static void test_gather_nd(void **state) {
+  (void)state;
+  op_test t;
+  /* data [[0,1],[2,3]], indices [[0,0],[1,1]] -> [0, 3]; [[1],[0]] -> rows */
+  build(&t, 13, "GatherND", 2,
+        (tin[]){IN(INT32, 2, D(2, 2), I32(0, 1, 2, 3)), IN(INT64, 2, D(2, 2), I64(0, 0, 1, 1))}, 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, INT32, 1, D(2), I32(0, 3), 0, 0);
+  op_test_release(&t);
+  build(&t, 13, "GatherND", 2,
+        (tin[]){IN(FLOAT, 2, D(2, 2), F32(0, 1, 2, 3)), IN(INT64, 2, D(2, 1), I64(1, -2))}, 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(2, 2), F32(2, 3, 0, 1), 0, 0);
+  op_test_release(&t);
+  /* batch_dims 1: data [[[0,1],[2,3]],[[4,5],[6,7]]], indices [[1],[0]] -> [[2,3],[4,5]] */
+  int n = build(&t, 13, "GatherND", 2,
+                (tin[]){IN(FLOAT, 3, D(2, 2, 2), F32(0, 1, 2, 3, 4, 5, 6, 7)),
+                        IN(INT64, 2, D(2, 1), I64(1, 0))},
+                1);
+  op_test_attr_int(&t, n, "batch_dims", 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(2, 2), F32(2, 3, 4, 5), 0, 0);
+  op_test_release(&t);
+  build(&t, 13, "GatherND", 2,
+        (tin[]){IN(FLOAT, 2, D(2, 2), F32(0, 1, 2, 3)), IN(INT64, 2, D(1, 2), I64(0, 2))}, 1);
+  expect_error(&t, ONNXI_ERR_RUNTIME, "index tuple 0 is out of range");
+  build(&t, 13, "GatherND", 2,
+        (tin[]){IN(FLOAT, 2, D(2, 2), F32(0, 1, 2, 3)), IN(INT64, 2, D(1, 3), I64(0, 0, 0))}, 1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "do not fit data");
+}
+
+static void test_one_hot(void **state) {
+  (void)state;
+  op_test t;
+  /* indices [0, -1, 2, 7] with depth 3: -1 is the last class, 7 is out of range (all off) */
+  build(&t, 11, "OneHot", 3,
+        (tin[]){IN(INT64, 1, D(4), I64(0, -1, 2, 7)), CONST(FLOAT, 0, NONE, F32(3)),
+                IN(FLOAT, 1, D(2), F32(-1, 5))},
+        1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(4, 3), F32(5, -1, -1, -1, -1, 5, -1, -1, 5, -1, -1, -1), 0, 0);
+  op_test_release(&t);
+  /* axis 0, float indices truncate, int32 values */
+  int n = build(&t, 11, "OneHot", 3,
+                (tin[]){IN(FLOAT, 1, D(2), F32(1.7f, 0)), IN(INT64, 1, D(1), I64(2)),
+                        IN(INT32, 1, D(2), I32(0, 1))},
+                1);
+  op_test_attr_int(&t, n, "axis", 0);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, INT32, 2, D(2, 2), I32(0, 1, 1, 0), 0, 0);
+  op_test_release(&t);
+  build(&t, 11, "OneHot", 3,
+        (tin[]){IN(INT64, 1, D(1), I64(0)), CONST(INT64, 0, NONE, I64(0)),
+                IN(FLOAT, 1, D(2), F32(0, 1))},
+        1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "input 'depth' is 0");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_gather_nd),
+      cmocka_unit_test(test_one_hot),
       cmocka_unit_test(test_trilu),
       cmocka_unit_test(test_gather_elements),
       cmocka_unit_test(test_scatter_elements),
