@@ -1,5 +1,5 @@
 /* Reductions: ReduceSum/Mean/Max/Min/Prod/SumSquare/L1/L2/LogSum/LogSumExp
- * over a set of axes, ArgMax/ArgMin along one axis, and CumSum.
+ * over a set of axes, ArgMax/ArgMin along one axis, CumSum and TopK.
  *
  * Reduce* walks the input once in storage order. Its dims are collapsed
  * into runs that are all reduced or all kept (contiguous in the output), so
@@ -745,3 +745,143 @@ const op_kernel op_cumsum = {.name = "CumSum",
                              .init = cumsum_init,
                              .infer = cumsum_infer,
                              .run = cumsum_run};
+
+/* --- TopK: the k largest (or smallest) of each slice along an axis --------------------------
+ * Each slice is sorted as (value, index) pairs, ties by lower index first as the spec asks;
+ * values are copied as stored, so ordering alone goes through double. */
+
+typedef struct topk_entry {
+  double v;
+  int64_t i;
+} topk_entry;
+
+typedef struct topk_state {
+  int64_t axis, largest, sorted;
+  int64_t k;
+  size_t outer, n, inner;
+  topk_entry *buf;
+  size_t buf_cap;
+} topk_state;
+
+static onnxi_status topk_init(op_context *ctx, void *state) {
+  topk_state *s = state;
+  int n_in = ctx->opset < 10 ? 1 : 2; /* opset 1-9: K is attribute 'k' */
+  onnxi_status st = op_io_check(ctx, n_in, n_in, 2, 2);
+  if (st == ONNXI_OK && n_in == 1) st = op_attr_int(ctx, "k", -1, &s->k);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "axis", -1, &s->axis);
+  if (st == ONNXI_OK) st = rd_attr_bool(ctx, "largest", 1, &s->largest);
+  if (st == ONNXI_OK) st = rd_attr_bool(ctx, "sorted", 1, &s->sorted);
+  return st;
+}
+
+static onnxi_status topk_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                               op_tensor *const *out, int n_out) {
+  (void)n_out;
+  topk_state *s = state;
+  const op_tensor *x = in[0];
+  int32_t dt = x->dtype;
+  if (dt <= 0 || dt >= RD_DTYPE_SLOTS || !rd_tab_sum[dt].init)
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "dtype %s is not supported",
+                    onnxi_dtype_name((onnxi_dtype)dt));
+  int axis;
+  onnxi_status st = op_axis_normalize(ctx, "attribute 'axis'", s->axis, x->rank, &axis);
+  if (st != ONNXI_OK) return st;
+  if (n_in > 1) {
+    const op_tensor *k = in[1];
+    const void *data;
+    if (k->dtype != ONNXI_DTYPE_INT64 || k->rank != 1 || k->dims[0] != 1)
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'K' must be a 1-element int64 tensor");
+    st = op_tensor_plan_value(ctx, k, 1, &data);
+    if (st != ONNXI_OK) return st;
+    memcpy(&s->k, data, sizeof s->k);
+  }
+  if (s->k < 0 || s->k > x->dims[axis])
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "K = %lld is not in [0, %lld]",
+                    (long long)s->k, (long long)x->dims[axis]);
+  s->outer = s->n = s->inner = 1;
+  for (int d = 0; d < x->rank; d++)
+    *(d < axis ? &s->outer : d == axis ? &s->n : &s->inner) *= (size_t)x->dims[d];
+  for (int j = 0; j < 2; j++) {
+    out[j]->dtype = j ? ONNXI_DTYPE_INT64 : dt;
+    out[j]->rank = x->rank;
+    memcpy(out[j]->dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
+    out[j]->dims[axis] = s->k;
+    out[j]->layout = IR_LAYOUT_PLAIN;
+  }
+  return ONNXI_OK;
+}
+
+static onnxi_status topk_setup(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                               op_tensor *const *out, int n_out) {
+  (void)in, (void)n_in, (void)out, (void)n_out;
+  topk_state *s = state;
+  size_t need = sizeof(topk_entry) * (s->n ? s->n : 1);
+  if (need <= s->buf_cap) return ONNXI_OK;
+  free(s->buf);
+  s->buf = malloc(need);
+  s->buf_cap = s->buf ? need : 0;
+  return s->buf ? ONNXI_OK : op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory");
+}
+
+static int topk_cmp_largest(const void *pa, const void *pb) {
+  const topk_entry *a = pa, *b = pb;
+  if (a->v != b->v) return a->v > b->v ? -1 : 1;
+  return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static int topk_cmp_smallest(const void *pa, const void *pb) {
+  const topk_entry *a = pa, *b = pb;
+  if (a->v != b->v) return a->v < b->v ? -1 : 1;
+  return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* Element i of any numeric dtype as double (for ordering only). */
+static double topk_value(const op_tensor *x, size_t i) {
+  const void *p = (const char *)x->data + i * ir_dtype_size(x->dtype);
+  switch (x->dtype) {
+  case ONNXI_DTYPE_FLOAT: return *(const float *)p;
+  case ONNXI_DTYPE_DOUBLE: return *(const double *)p;
+  case ONNXI_DTYPE_FLOAT16: return op_f16_to_f32(*(const uint16_t *)p);
+  case ONNXI_DTYPE_BFLOAT16: return op_bf16_to_f32(*(const uint16_t *)p);
+  case ONNXI_DTYPE_UINT64: return (double)*(const uint64_t *)p;
+  default: return (double)op_tensor_int_at(x, (int64_t)i);
+  }
+}
+
+static onnxi_status topk_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                             op_tensor *const *out, int n_out) {
+  (void)ctx, (void)n_in, (void)n_out;
+  topk_state *s = state;
+  const op_tensor *x = in[0];
+  size_t es = ir_dtype_size(x->dtype), k = (size_t)s->k;
+  for (size_t o = 0; o < s->outer; o++) {
+    for (size_t i = 0; i < s->inner; i++) {
+      for (size_t j = 0; j < s->n; j++) {
+        s->buf[j].v = topk_value(x, (o * s->n + j) * s->inner + i);
+        s->buf[j].i = (int64_t)j;
+      }
+      qsort(s->buf, s->n, sizeof *s->buf, s->largest ? topk_cmp_largest : topk_cmp_smallest);
+      for (size_t j = 0; j < k; j++) {
+        size_t dst = (o * k + j) * s->inner + i;
+        size_t src = (o * s->n + (size_t)s->buf[j].i) * s->inner + i;
+        memcpy((char *)out[0]->data + dst * es, (const char *)x->data + src * es, es);
+        ((int64_t *)out[1]->data)[dst] = s->buf[j].i;
+      }
+    }
+  }
+  return ONNXI_OK;
+}
+
+static void topk_release(void *state) {
+  topk_state *s = state;
+  free(s->buf);
+}
+
+/* sorted = 0 may return any order: sorted order is one of them. */
+const op_kernel op_topk = {.name = "TopK",
+                           .state_size = sizeof(topk_state),
+                           .init = topk_init,
+                           .infer = topk_infer,
+                           .setup = topk_setup,
+                           .run = topk_run,
+                           .release = topk_release};

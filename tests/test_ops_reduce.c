@@ -444,6 +444,44 @@ static void test_cumsum(void **state) {
   cumsum_check(INT32, I32(-1, 2, -3), 1, D(3), 0, 0, 1, I32(-2, -1, -3));
 }
 
+/* --- TopK (hand-checked; ties keep the lower index first) --- */
+
+static void topk_check(int64_t opset, int32_t dt, int rank, const int64_t *dims, const void *x,
+                       int64_t k, int64_t axis, int largest, int orank, const int64_t *odims,
+                       const void *want, const int64_t *want_idx) {
+  op_test t;
+  op_test_init(&t, opset);
+  int in[2];
+  in[0] = op_test_input(&t, "X", dt, rank, dims, x);
+  if (opset >= 10) in[1] = op_test_const(&t, "K", INT64, 1, D(1), &k);
+  int out[2] = {op_test_value(&t, "V"), op_test_value(&t, "I")};
+  int n = op_test_node(&t, "TopK", in, opset >= 10 ? 2 : 1, out, 2);
+  if (opset < 10) op_test_attr_int(&t, n, "k", k);
+  op_test_attr_int(&t, n, "axis", axis);
+  if (!largest) op_test_attr_int(&t, n, "largest", 0);
+  op_test_output(&t, out[0]);
+  op_test_output(&t, out[1]);
+  if (op_test_run(&t, 1) != ONNXI_OK) fail_msg("%s", t.err.message);
+  op_test_expect(&t, 0, dt, orank, odims, want, 0, 0);
+  op_test_expect(&t, 1, INT64, orank, odims, want_idx, 0, 0);
+  op_test_release(&t);
+}
+
+static void test_topk(void **state) {
+  (void)state;
+  const float *x = F32(3, 1, 3, 2, 0, 5, 5, 4);
+  topk_check(11, FLOAT, 2, D(2, 4), x, 2, -1, 1, 2, D(2, 2), F32(3, 3, 5, 5), I64(0, 2, 1, 2));
+  topk_check(11, FLOAT, 2, D(2, 4), x, 3, 1, 0, 2, D(2, 3), F32(1, 2, 3, 0, 4, 5),
+             I64(1, 3, 0, 0, 3, 1));
+  /* axis 0 of [2, 4]; opset 9 takes k as an attribute */
+  topk_check(9, FLOAT, 2, D(2, 4), x, 1, 0, 1, 2, D(1, 4), F32(3, 5, 5, 4), I64(0, 1, 1, 1));
+  /* int64 values beyond 2^53 are copied exactly */
+  topk_check(11, INT64, 1, D(3), I64(INT64_MAX, 7, INT64_MIN), 2, 0, 1, 1, D(2),
+             I64(INT64_MAX, 7), I64(0, 1));
+  /* K = 0 gives empty outputs */
+  topk_check(11, FLOAT, 1, D(3), x, 0, 0, 1, 1, D(0), F32(0), I64(0));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reduce_sum_axes_input),
@@ -458,6 +496,7 @@ int main(void) {
       cmocka_unit_test(test_reduce_errors),
       cmocka_unit_test(test_reduce_more_ops),
       cmocka_unit_test(test_cumsum),
+      cmocka_unit_test(test_topk),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
