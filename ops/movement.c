@@ -1,6 +1,6 @@
 /* Data movement ops: Transpose, Concat, Split, Slice, DepthToSpace,
  * SpaceToDepth, Gather, Pad, ScatterND, GatherElements, ScatterElements (and
- * its old name Scatter), Trilu, GatherND, OneHot.
+ * its old name Scatter), Trilu, GatherND, OneHot, Compress.
  *
  * The first six are one strided copy each: the op lists its output axes with
  * the byte strides of source and destination, and move_plan simplifies that
@@ -1869,3 +1869,87 @@ const op_kernel op_one_hot = {.name = "OneHot",
                               .init = one_hot_init,
                               .infer = one_hot_infer,
                               .run = one_hot_run};
+
+/* --- Compress: the slices along `axis` (or the flattened elements) where condition holds ----
+ * The output shape depends on the condition's values, so the condition must be known when
+ * planning (a constant or a graph input). */
+
+typedef struct compress_state {
+  int64_t axis;
+  bool flat; /* no axis: the input is flattened */
+  int ax;
+} compress_state;
+
+static onnxi_status compress_init(op_context *ctx, void *state) {
+  compress_state *s = state;
+  onnxi_status st = op_io_check(ctx, 2, 2, 1, 1);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "axis", 0, &s->axis);
+  s->flat = ir_node_attr(ctx->node, "axis") == NULL;
+  return st;
+}
+
+static onnxi_status compress_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                   op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  compress_state *s = state;
+  const op_tensor *x = in[0], *c = in[1];
+  onnxi_status st = move_dtype_check(ctx, x, "input 'input'");
+  if (st != ONNXI_OK) return st;
+  if (c->dtype != ONNXI_DTYPE_BOOL || c->rank != 1)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'condition' must be a 1-D bool tensor");
+  int64_t len = x->count;
+  s->ax = 0;
+  if (!s->flat) {
+    st = op_axis_normalize(ctx, "attribute 'axis'", s->axis, x->rank, &s->ax);
+    if (st != ONNXI_OK) return st;
+    len = x->dims[s->ax];
+  }
+  if (c->dims[0] > len)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'condition' has %lld entries for %lld",
+                    (long long)c->dims[0], (long long)len);
+  const void *data;
+  st = op_tensor_plan_value(ctx, c, 1, &data);
+  if (st != ONNXI_OK) return st;
+  int64_t kept = 0;
+  for (int64_t i = 0; i < c->dims[0]; i++) kept += ((const bool *)data)[i];
+  out[0]->dtype = x->dtype;
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  if (s->flat) {
+    out[0]->rank = 1;
+    out[0]->dims[0] = kept;
+    return ONNXI_OK;
+  }
+  out[0]->rank = x->rank;
+  memcpy(out[0]->dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
+  out[0]->dims[s->ax] = kept;
+  return ONNXI_OK;
+}
+
+static onnxi_status compress_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                 op_tensor *const *out, int n_out) {
+  (void)ctx, (void)n_in, (void)n_out;
+  const compress_state *s = state;
+  const op_tensor *x = in[0], *c = in[1];
+  int64_t outer = 1, len = x->count, inner = 1;
+  if (!s->flat) {
+    len = x->dims[s->ax];
+    for (int d = 0; d < s->ax; d++) outer *= x->dims[d];
+    for (int d = s->ax + 1; d < x->rank; d++) inner *= x->dims[d];
+  }
+  size_t chunk = (size_t)inner * move_elem_size(x->dtype);
+  const bool *keep = c->data;
+  char *y = out[0]->data;
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < c->dims[0]; i++)
+      if (keep[i]) {
+        memcpy(y, (const char *)x->data + (size_t)(o * len + i) * chunk, chunk);
+        y += chunk;
+      }
+  return ONNXI_OK;
+}
+
+const op_kernel op_compress = {.name = "Compress",
+                               .state_size = sizeof(compress_state),
+                               .init = compress_init,
+                               .infer = compress_infer,
+                               .run = compress_run};

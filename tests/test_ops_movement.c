@@ -1130,8 +1130,39 @@ static void test_one_hot(void **state) {
   expect_error(&t, ONNXI_ERR_INVALID_MODEL, "input 'depth' is 0");
 }
 
+/* --- Compress (numpy np.compress) --- */
+
+static void test_compress(void **state) {
+  (void)state;
+  op_test t;
+  const float *x = F32(1, 2, 3, 4, 5, 6);
+  int n = build(&t, 11, "Compress", 2,
+                (tin[]){IN(FLOAT, 2, D(3, 2), x), CONST(BOOL, 1, D(3), U8(0, 1, 1))}, 1);
+  op_test_attr_int(&t, n, "axis", 0);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(2, 2), F32(3, 4, 5, 6), 0, 0);
+  op_test_release(&t);
+  /* axis -1 with a short condition (a graph input, known when planning) */
+  n = build(&t, 11, "Compress", 2,
+            (tin[]){IN(FLOAT, 2, D(3, 2), x), IN(BOOL, 1, D(1), U8(1))}, 1);
+  op_test_attr_int(&t, n, "axis", -1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(3, 1), F32(1, 3, 5), 0, 0);
+  op_test_release(&t);
+  /* no axis: flattened */
+  build(&t, 11, "Compress", 2,
+        (tin[]){IN(FLOAT, 2, D(3, 2), x), CONST(BOOL, 1, D(5), U8(1, 0, 0, 1, 1))}, 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 1, D(3), F32(1, 4, 5), 0, 0);
+  op_test_release(&t);
+  build(&t, 11, "Compress", 2,
+        (tin[]){IN(FLOAT, 1, D(2), x), CONST(BOOL, 1, D(3), U8(1, 0, 1))}, 1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "has 3 entries for 2");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_compress),
       cmocka_unit_test(test_gather_nd),
       cmocka_unit_test(test_one_hot),
       cmocka_unit_test(test_trilu),
