@@ -1,5 +1,5 @@
 /* Elementwise ops with numpy broadcasting: arithmetic, Pow, Mod, the
- * variadic Sum/Mean/Min/Max, comparisons, logic, Where and PRelu.
+ * variadic Sum/Mean/Min/Max, comparisons, logic, Where, PRelu and BitShift.
  *
  * float32 Add/Sub/Mul/Div/Min/Max/Sum run on XNNPACK's broadcasting
  * *_nd_f32 operators (and PRelu on prelu_nc_f32 when the slope is one
@@ -50,6 +50,11 @@
   X(a, INT16, i16, int16_t, int16_t, uint32_t, S, EW_LD, EW_ST)              \
   X(a, INT32, i32, int32_t, int32_t, uint32_t, S, EW_LD, EW_ST)              \
   X(a, INT64, i64, int64_t, int64_t, uint64_t, S, EW_LD, EW_ST)              \
+  X(a, UINT8, u8, uint8_t, uint8_t, uint32_t, U, EW_LD, EW_ST)               \
+  X(a, UINT16, u16, uint16_t, uint16_t, uint32_t, U, EW_LD, EW_ST)           \
+  X(a, UINT32, u32, uint32_t, uint32_t, uint32_t, U, EW_LD, EW_ST)           \
+  X(a, UINT64, u64, uint64_t, uint64_t, uint64_t, U, EW_LD, EW_ST)
+#define EW_UINTS(X, a)                                                       \
   X(a, UINT8, u8, uint8_t, uint8_t, uint32_t, U, EW_LD, EW_ST)               \
   X(a, UINT16, u16, uint16_t, uint16_t, uint32_t, U, EW_LD, EW_ST)           \
   X(a, UINT32, u32, uint32_t, uint32_t, uint32_t, U, EW_LD, EW_ST)           \
@@ -111,6 +116,9 @@
 #define EWX_ge_F(x, y, C, W) ((x) >= (y))
 #define EWX_ge_S EWX_ge_F
 #define EWX_ge_U EWX_ge_F
+/* BitShift: shifting by the width or more gives 0 (C leaves it undefined). */
+#define EWX_shl_U(x, y, C, W) ((y) >= sizeof(C) * 8 ? (C)0 : (C)((W)(x) << (y)))
+#define EWX_shr_U(x, y, C, W) ((y) >= sizeof(C) * 8 ? (C)0 : (C)((x) >> (y)))
 #define EWX_land_B(x, y, C, W) (((x) != 0) & ((y) != 0))
 #define EWX_lor_B(x, y, C, W) (((x) != 0) | ((y) != 0))
 #define EWX_lxor_B(x, y, C, W) (((x) != 0) ^ ((y) != 0))
@@ -188,6 +196,8 @@ EW_DEFINE(lt, EW_NUMERIC, BOOL)
 EW_DEFINE(gt, EW_NUMERIC, BOOL)
 EW_DEFINE(le, EW_NUMERIC, BOOL)
 EW_DEFINE(ge, EW_NUMERIC, BOOL)
+EW_DEFINE(shl, EW_UINTS, SAME)
+EW_DEFINE(shr, EW_UINTS, SAME)
 EW_DEFINE(land, EW_BOOLS, SAME)
 EW_DEFINE(lor, EW_BOOLS, SAME)
 EW_DEFINE(lxor, EW_BOOLS, SAME)
@@ -458,7 +468,7 @@ static void ew_plan_run(const ew_plan *p, ew_fn fn, const void *const *src, void
 
 typedef enum ew_kind {
   EW_ADD, EW_SUB, EW_MUL, EW_DIV, EW_POW, EW_MOD, EW_MIN, EW_MAX, EW_SUM, EW_MEAN,
-  EW_EQ, EW_LT, EW_GT, EW_LE, EW_GE, EW_AND, EW_OR, EW_XOR, EW_WHERE, EW_PRELU
+  EW_EQ, EW_LT, EW_GT, EW_LE, EW_GE, EW_AND, EW_OR, EW_XOR, EW_WHERE, EW_PRELU, EW_BITSHIFT
 } ew_kind;
 
 typedef enum ew_xnn { EW_XNN_NONE, EW_XNN_ADD, EW_XNN_SUB, EW_XNN_MUL, EW_XNN_DIV,
@@ -494,6 +504,7 @@ static const ew_desc ew_descs[] = {
     [EW_XOR] = {2, 2, ew_tab_lxor, false, false, EW_XNN_NONE},
     [EW_WHERE] = {3, 3, NULL, false, false, EW_XNN_NONE},
     [EW_PRELU] = {2, 2, ew_tab_prelu, false, false, EW_XNN_NONE},
+    [EW_BITSHIFT] = {2, 2, NULL, false, false, EW_XNN_NONE},
 };
 
 /* A pass over the output: out = op(src...) (step 0), then out = op(out, in_k)
@@ -510,6 +521,7 @@ typedef struct ew_state {
   const ew_desc *desc;
   int n_in;
   int64_t fmod;
+  bool shift_right; /* BitShift direction RIGHT */
   bool has_clamp;
   float clamp_lo, clamp_hi;
   /* infer */
@@ -567,6 +579,15 @@ static onnxi_status ew_init(op_context *ctx, void *state, ew_kind kind) {
   if (kind == EW_MOD && s->fmod != 0 && s->fmod != 1)
     return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "attribute 'fmod' must be 0 or 1, got %lld",
                     (long long)s->fmod);
+  if (kind == EW_BITSHIFT) {
+    const char *dir;
+    st = op_attr_string(ctx, "direction", "", &dir);
+    if (st != ONNXI_OK) return st;
+    if (strcmp(dir, "LEFT") != 0 && strcmp(dir, "RIGHT") != 0)
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                      "attribute 'direction' must be LEFT or RIGHT, not '%s'", dir);
+    s->shift_right = dir[0] == 'R';
+  }
   st = ew_clamp_init(ctx, s);
   if (st != ONNXI_OK) return st;
   s->n_steps = s->n_in > 2 && s->desc->max_in == EW_VARIADIC ? s->n_in - 1 : 1;
@@ -618,6 +639,7 @@ static ew_fn ew_infer_pick(const ew_state *s, op_tensor *const *in, int32_t dt) 
   case EW_POW: return ew_dtype_slot(in[1]->dtype) ? ew_tab_pow[dt][in[1]->dtype] : NULL;
   case EW_MOD: return (s->fmod ? ew_tab_fmod : ew_tab_mod)[dt];
   case EW_MEAN: return ew_dtype_float(dt) ? ew_tab_add[dt] : NULL;
+  case EW_BITSHIFT: return (s->shift_right ? ew_tab_shr : ew_tab_shl)[dt];
   default: return s->desc->tab[dt];
   }
 }
@@ -939,3 +961,4 @@ EW_KERNEL(or, "Or", EW_OR)
 EW_KERNEL(xor, "Xor", EW_XOR)
 EW_KERNEL(where, "Where", EW_WHERE)
 EW_KERNEL(prelu, "PRelu", EW_PRELU)
+EW_KERNEL(bit_shift, "BitShift", EW_BITSHIFT)

@@ -356,23 +356,29 @@ static bool cast_dtype_ok(int32_t dtype) {
   return dtype == ONNXI_DTYPE_STRING || cast_is_half(dtype) || cast_index(dtype) >= 0;
 }
 
+/* Output: x's dims and layout in dtype s->to (`what` names where `to` came from). */
+static onnxi_status cast_shape(op_context *ctx, const cast_state *s, const char *what,
+                               const op_tensor *x, op_tensor *y) {
+  if (!cast_dtype_ok(x->dtype))
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "input dtype %s is not supported",
+                    onnxi_dtype_name((onnxi_dtype)x->dtype));
+  if (!cast_dtype_ok(s->to))
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "%s: %s is not supported", what,
+                    onnxi_dtype_name((onnxi_dtype)s->to));
+  y->dtype = s->to;
+  y->rank = x->rank;
+  memcpy(y->dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
+  y->layout = x->rank == 4 ? x->layout : IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
 static onnxi_status cast_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
                                op_tensor *const *out, int n_out) {
   cast_state *s = state;
   if (n_in != 1 || !in[0] || n_out != 1)
     return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "expects 1 input and 1 output, got %d and %d",
                     n_in, n_out);
-  if (!cast_dtype_ok(in[0]->dtype))
-    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "input dtype %s is not supported",
-                    onnxi_dtype_name((onnxi_dtype)in[0]->dtype));
-  if (!cast_dtype_ok(s->to))
-    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "attribute 'to': %s is not supported",
-                    onnxi_dtype_name((onnxi_dtype)s->to));
-  out[0]->dtype = s->to;
-  out[0]->rank = in[0]->rank;
-  memcpy(out[0]->dims, in[0]->dims, sizeof(int64_t) * (size_t)in[0]->rank);
-  out[0]->layout = in[0]->rank == 4 ? in[0]->layout : IR_LAYOUT_PLAIN;
-  return ONNXI_OK;
+  return cast_shape(ctx, s, "attribute 'to'", in[0], out[0]);
 }
 
 /* Number -> string needs room for the characters; sized here so run does
@@ -443,3 +449,29 @@ const op_kernel op_cast = {.name = "Cast",
                            .setup = cast_setup,
                            .run = cast_run,
                            .release = cast_release};
+
+/* --- CastLike (opset 15): Cast to the dtype of input 'target_type' ------------------------ */
+
+static onnxi_status cast_like_init(op_context *ctx, void *state) {
+  (void)state;
+  return op_io_check(ctx, 2, 2, 1, 1);
+}
+
+static onnxi_status cast_like_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                    op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  cast_state *s = state;
+  s->to = in[1]->dtype;
+  return cast_shape(ctx, s, "input 'target_type' dtype", in[0], out[0]);
+}
+
+/* Only input 0 follows the layout: target_type's contents are never read. */
+const op_kernel op_cast_like = {.name = "CastLike",
+                                .state_size = sizeof(cast_state),
+                                .flags = OP_KERNEL_LAYOUT_INPUT0,
+                                .init = cast_like_init,
+                                .layout = op_layout_follow,
+                                .infer = cast_like_infer,
+                                .setup = cast_setup,
+                                .run = cast_run,
+                                .release = cast_release};

@@ -1,5 +1,6 @@
 /* Data movement ops: Transpose, Concat, Split, Slice, DepthToSpace,
- * SpaceToDepth, Gather, Pad, ScatterND.
+ * SpaceToDepth, Gather, Pad, ScatterND, GatherElements, ScatterElements (and
+ * its old name Scatter), Trilu, GatherND, OneHot, Compress.
  *
  * The first six are one strided copy each: the op lists its output axes with
  * the byte strides of source and destination, and move_plan simplifies that
@@ -1761,3 +1762,550 @@ const op_kernel op_channel_shuffle = {.name = "onnxi.ChannelShuffle",
                                       .init = shuffle_init,
                                       .infer = shuffle_infer,
                                       .run = shuffle_run};
+/* --- GatherElements / ScatterElements ------------------------------------------------------
+ * Both walk the indices tensor in order; element i at multi-index (i_0..i_r-1) addresses
+ * data at the same multi-index with i_axis replaced by the index value. Indices are
+ * checked before any write (an error leaves no partial result). */
+
+typedef struct elements_state {
+  int64_t axis;
+  int reduction; /* ScatterElements */
+} elements_state;
+
+static onnxi_status gather_elements_init(op_context *ctx, void *state) {
+  elements_state *s = state;
+  onnxi_status st = op_io_check(ctx, 2, 2, 1, 1);
+  return st == ONNXI_OK ? op_attr_int(ctx, "axis", 0, &s->axis) : st;
+}
+
+static onnxi_status scatter_elements_init(op_context *ctx, void *state) {
+  elements_state *s = state;
+  scatter_state r;
+  onnxi_status st = scatter_nd_init(ctx, &r); /* the same io counts and reduction attribute */
+  s->reduction = r.reduction;
+  return st == ONNXI_OK ? op_attr_int(ctx, "axis", 0, &s->axis) : st;
+}
+
+/* Checks dtypes and that indices has data's rank with every dim (but `axis`) <= data's. */
+static onnxi_status elements_check(op_context *ctx, const elements_state *s, const op_tensor *x,
+                                   const op_tensor *idx, int *axis) {
+  onnxi_status st = move_dtype_check(ctx, x, "input 'data'");
+  if (st == ONNXI_OK && x->rank == 0)
+    st = op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'data' is a scalar");
+  if (st == ONNXI_OK) st = op_axis_normalize(ctx, "attribute 'axis'", s->axis, x->rank, axis);
+  if (st != ONNXI_OK) return st;
+  if (idx->dtype != ONNXI_DTYPE_INT64 && idx->dtype != ONNXI_DTYPE_INT32)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                    "input 'indices' has dtype %s, expected int32 or int64",
+                    onnxi_dtype_name((onnxi_dtype)idx->dtype));
+  if (idx->rank != x->rank)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'indices' has rank %d, 'data' has %d",
+                    idx->rank, x->rank);
+  for (int d = 0; d < x->rank; d++)
+    if (d != *axis && idx->dims[d] > x->dims[d])
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                      "input 'indices' dim %d is %lld, larger than data's %lld", d,
+                      (long long)idx->dims[d], (long long)x->dims[d]);
+  return ONNXI_OK;
+}
+
+/* Walk over the indices in order: `base` is the data offset of the current multi-index
+ * with the axis coordinate left out. */
+typedef struct elements_walk {
+  int64_t pos[IR_MAX_RANK], xst[IR_MAX_RANK], base, dim;
+  int axis;
+  const op_tensor *idx;
+} elements_walk;
+
+static void elements_walk_init(elements_walk *w, const op_tensor *x, const op_tensor *idx,
+                               int axis) {
+  memset(w, 0, sizeof *w);
+  int64_t st = 1;
+  for (int d = x->rank - 1; d >= 0; d--) w->xst[d] = st, st *= x->dims[d];
+  w->dim = x->dims[axis];
+  w->axis = axis;
+  w->idx = idx;
+}
+
+/* Data offset addressed by index element i (the walk's current one). */
+static int64_t elements_walk_offset(const elements_walk *w, int64_t i) {
+  int64_t v = move_index_at(w->idx, i);
+  return w->base + (v < 0 ? v + w->dim : v) * w->xst[w->axis];
+}
+
+static void elements_walk_next(elements_walk *w) {
+  for (int d = w->idx->rank - 1; d >= 0; d--) {
+    if (++w->pos[d] < w->idx->dims[d]) {
+      if (d != w->axis) w->base += w->xst[d];
+      return;
+    }
+    if (d != w->axis) w->base -= (w->pos[d] - 1) * w->xst[d];
+    w->pos[d] = 0;
+  }
+}
+
+/* Every index in [-dim, dim) of the axis; else *bad = its position. */
+static bool elements_in_range(const op_tensor *x, const op_tensor *idx, int axis, int64_t *bad) {
+  int64_t dim = x->dims[axis];
+  for (int64_t i = 0; i < idx->count; i++) {
+    int64_t v = move_index_at(idx, i);
+    if (v < -dim || v >= dim) {
+      *bad = i;
+      return false;
+    }
+  }
+  return true;
+}
+
+static onnxi_status elements_range_error(const op_context *ctx, const op_tensor *idx, int64_t i,
+                                         onnxi_status status) {
+  return op_error(ctx, status, "index %lld (at position %lld) is out of range",
+                  (long long)move_index_at(idx, i), (long long)i);
+}
+
+static onnxi_status gather_elements_infer(op_context *ctx, void *state, op_tensor *const *in,
+                                          int n_in, op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  int axis;
+  int64_t bad;
+  onnxi_status st = elements_check(ctx, state, in[0], in[1], &axis);
+  if (st != ONNXI_OK) return st;
+  if (in[1]->is_const && !elements_in_range(in[0], in[1], axis, &bad))
+    return elements_range_error(ctx, in[1], bad, ONNXI_ERR_INVALID_MODEL);
+  out[0]->dtype = in[0]->dtype;
+  out[0]->rank = in[1]->rank;
+  memcpy(out[0]->dims, in[1]->dims, sizeof(int64_t) * (size_t)in[1]->rank);
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+static onnxi_status gather_elements_run(op_context *ctx, void *state, op_tensor *const *in,
+                                        int n_in, op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  const elements_state *s = state;
+  const op_tensor *x = in[0], *idx = in[1];
+  int axis = (int)(s->axis < 0 ? s->axis + x->rank : s->axis);
+  int64_t bad;
+  if (!elements_in_range(x, idx, axis, &bad))
+    return elements_range_error(ctx, idx, bad, ONNXI_ERR_RUNTIME);
+  size_t es = move_elem_size(x->dtype);
+  elements_walk w;
+  elements_walk_init(&w, x, idx, axis);
+  char *y = out[0]->data;
+  for (int64_t i = 0; i < idx->count; i++, elements_walk_next(&w))
+    memcpy(y + (size_t)i * es, (const char *)x->data + (size_t)elements_walk_offset(&w, i) * es,
+           es);
+  return ONNXI_OK;
+}
+
+const op_kernel op_gather_elements = {.name = "GatherElements",
+                                      .state_size = sizeof(elements_state),
+                                      .init = gather_elements_init,
+                                      .infer = gather_elements_infer,
+                                      .run = gather_elements_run};
+
+static onnxi_status scatter_elements_infer(op_context *ctx, void *state, op_tensor *const *in,
+                                           int n_in, op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  const elements_state *s = state;
+  const op_tensor *x = in[0], *idx = in[1], *upd = in[2];
+  int axis;
+  int64_t bad;
+  onnxi_status st = elements_check(ctx, s, x, idx, &axis);
+  if (st != ONNXI_OK) return st;
+  if (upd->dtype != x->dtype)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'updates' has dtype %s, 'data' has %s",
+                    onnxi_dtype_name((onnxi_dtype)upd->dtype),
+                    onnxi_dtype_name((onnxi_dtype)x->dtype));
+  bool same = upd->rank == idx->rank;
+  for (int d = 0; same && d < idx->rank; d++) same = upd->dims[d] == idx->dims[d];
+  if (!same)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'updates' must have the shape of 'indices'");
+  if (s->reduction != SCATTER_NONE && !scatter_reduce_pick(x->dtype, true))
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "reduction on %s is not supported",
+                    onnxi_dtype_name((onnxi_dtype)x->dtype));
+  if (idx->is_const && !elements_in_range(x, idx, axis, &bad))
+    return elements_range_error(ctx, idx, bad, ONNXI_ERR_INVALID_MODEL);
+  out[0]->dtype = x->dtype;
+  out[0]->rank = x->rank;
+  memcpy(out[0]->dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+static onnxi_status scatter_elements_run(op_context *ctx, void *state, op_tensor *const *in,
+                                         int n_in, op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  const elements_state *s = state;
+  const op_tensor *x = in[0], *idx = in[1], *upd = in[2];
+  int axis = (int)(s->axis < 0 ? s->axis + x->rank : s->axis);
+  int64_t bad;
+  if (!elements_in_range(x, idx, axis, &bad))
+    return elements_range_error(ctx, idx, bad, ONNXI_ERR_RUNTIME);
+  if (out[0]->data != x->data && x->nbytes) memcpy(out[0]->data, x->data, x->nbytes);
+  size_t es = move_elem_size(x->dtype);
+  scatter_fn reduce = s->reduction == SCATTER_NONE
+                          ? NULL
+                          : scatter_reduce_pick(x->dtype, s->reduction == SCATTER_ADD);
+  elements_walk w;
+  elements_walk_init(&w, x, idx, axis);
+  for (int64_t i = 0; i < idx->count; i++, elements_walk_next(&w)) {
+    char *d = (char *)out[0]->data + (size_t)elements_walk_offset(&w, i) * es;
+    const char *u = (const char *)upd->data + (size_t)i * es;
+    if (reduce)
+      reduce(d, u, 1);
+    else
+      memcpy(d, u, es);
+  }
+  return ONNXI_OK;
+}
+
+/* Scatter (opset 9-10) is ScatterElements without reduction under its old name. */
+#define SCATTER_ELEMENTS_KERNEL(k, n)                                         \
+  const op_kernel op_##k = {.name = n,                                        \
+                            .state_size = sizeof(elements_state),             \
+                            .flags = OP_KERNEL_INPLACE,                       \
+                            .init = scatter_elements_init,                    \
+                            .infer = scatter_elements_infer,                  \
+                            .run = scatter_elements_run};
+SCATTER_ELEMENTS_KERNEL(scatter_elements, "ScatterElements")
+SCATTER_ELEMENTS_KERNEL(scatter, "Scatter")
+
+/* --- Trilu: keep the upper (j - i >= k) or lower (j - i <= k) triangle of each matrix ------ */
+
+typedef struct trilu_state {
+  int64_t upper, k;
+} trilu_state;
+
+static onnxi_status trilu_init(op_context *ctx, void *state) {
+  trilu_state *s = state;
+  onnxi_status st = op_io_check(ctx, 1, 2, 1, 1);
+  return st == ONNXI_OK ? op_attr_int(ctx, "upper", 1, &s->upper) : st;
+}
+
+static onnxi_status trilu_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                op_tensor *const *out, int n_out) {
+  (void)n_out;
+  trilu_state *s = state;
+  const op_tensor *x = in[0];
+  onnxi_status st = move_dtype_check(ctx, x, "input 'input'");
+  if (st != ONNXI_OK) return st;
+  if (x->rank < 2 || x->dtype == ONNXI_DTYPE_STRING)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input must be a numeric tensor of rank >= 2");
+  s->k = 0;
+  if (n_in > 1 && in[1]) {
+    const op_tensor *k = in[1];
+    const void *data;
+    if (k->dtype != ONNXI_DTYPE_INT64 || k->rank != 0)
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'k' must be an int64 scalar");
+    st = op_tensor_plan_value(ctx, k, 1, &data);
+    if (st != ONNXI_OK) return st;
+    memcpy(&s->k, data, sizeof s->k);
+  }
+  out[0]->dtype = x->dtype;
+  out[0]->rank = x->rank;
+  memcpy(out[0]->dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+static onnxi_status trilu_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                              op_tensor *const *out, int n_out) {
+  (void)ctx, (void)n_in, (void)n_out;
+  const trilu_state *s = state;
+  const op_tensor *x = in[0];
+  int64_t rows = x->dims[x->rank - 2], cols = x->dims[x->rank - 1];
+  int64_t mats = rows * cols != 0 ? x->count / (rows * cols) : 0;
+  int64_t k = s->k < -rows ? -rows : s->k > cols ? cols : s->k; /* same result, no overflow */
+  size_t es = move_elem_size(x->dtype);
+  const char *src = x->data;
+  char *dst = out[0]->data;
+  for (int64_t m = 0; m < mats; m++) {
+    for (int64_t i = 0; i < rows; i++) {
+      /* kept columns: [lo, hi) clamped to the row */
+      int64_t lo = s->upper ? i + k : 0, hi = s->upper ? cols : i + k + 1;
+      lo = lo < 0 ? 0 : lo > cols ? cols : lo;
+      hi = hi < lo ? lo : hi > cols ? cols : hi;
+      size_t row = (size_t)((m * rows + i) * cols) * es;
+      if (dst != src) memcpy(dst + row + (size_t)lo * es, src + row + (size_t)lo * es,
+                             (size_t)(hi - lo) * es);
+      memset(dst + row, 0, (size_t)lo * es);
+      memset(dst + row + (size_t)hi * es, 0, (size_t)(cols - hi) * es);
+    }
+  }
+  return ONNXI_OK;
+}
+
+const op_kernel op_trilu = {.name = "Trilu",
+                            .state_size = sizeof(trilu_state),
+                            .flags = OP_KERNEL_INPLACE,
+                            .init = trilu_init,
+                            .infer = trilu_infer,
+                            .run = trilu_run};
+
+/* --- GatherND: slices of data addressed by the last axis of indices ------------------------ */
+
+typedef struct gather_nd_state {
+  int64_t batch_dims;
+} gather_nd_state;
+
+static onnxi_status gather_nd_init(op_context *ctx, void *state) {
+  gather_nd_state *s = state;
+  onnxi_status st = op_io_check(ctx, 2, 2, 1, 1);
+  return st == ONNXI_OK ? op_attr_int(ctx, "batch_dims", 0, &s->batch_dims) : st;
+}
+
+static onnxi_status gather_nd_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                    op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  const gather_nd_state *s = state;
+  const op_tensor *x = in[0], *idx = in[1];
+  onnxi_status st = move_dtype_check(ctx, x, "input 'data'");
+  if (st != ONNXI_OK) return st;
+  if (idx->dtype != ONNXI_DTYPE_INT64)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'indices' must be int64");
+  int64_t b = s->batch_dims, q = idx->rank, k = q > 0 ? idx->dims[q - 1] : -1;
+  if (b < 0 || b >= q || b >= x->rank || k < 1 || b + k > x->rank)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                    "indices of rank %lld ending in %lld with batch_dims %lld do not fit data of "
+                    "rank %d",
+                    (long long)q, (long long)k, (long long)b, x->rank);
+  for (int i = 0; i < b; i++)
+    if (idx->dims[i] != x->dims[i])
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "batch dim %d differs between data and indices",
+                      i);
+  int rank = (int)(q - 1 + x->rank - b - k);
+  if (rank > IR_MAX_RANK)
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "output rank %d exceeds %d", rank, IR_MAX_RANK);
+  int r = 0;
+  for (int i = 0; i < q - 1; i++) out[0]->dims[r++] = idx->dims[i];
+  for (int i = (int)(b + k); i < x->rank; i++) out[0]->dims[r++] = x->dims[i];
+  out[0]->dtype = x->dtype;
+  out[0]->rank = rank;
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+/* Element offset (within one batch) of index tuple t, or -1 when out of range. */
+static int64_t gather_nd_offset(const op_tensor *x, const int64_t *tuple, int b, int k,
+                                int64_t slice) {
+  int64_t off = 0, stride = slice;
+  for (int d = k - 1; d >= 0; d--) {
+    int64_t v = tuple[d], dim = x->dims[b + d];
+    if (v < -dim || v >= dim) return -1;
+    off += (v < 0 ? v + dim : v) * stride;
+    stride *= dim;
+  }
+  return off;
+}
+
+static onnxi_status gather_nd_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                  op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  const gather_nd_state *s = state;
+  const op_tensor *x = in[0], *idx = in[1];
+  int b = (int)s->batch_dims, k = (int)idx->dims[idx->rank - 1];
+  int64_t batches = 1, slice = 1, per_batch;
+  for (int i = 0; i < b; i++) batches *= x->dims[i];
+  for (int i = b + k; i < x->rank; i++) slice *= x->dims[i];
+  op_dims_count(x->dims + b, x->rank - b, &per_batch);
+  int64_t tuples = batches ? idx->count / k / batches : 0;
+  size_t es = move_elem_size(x->dtype), bytes = (size_t)slice * es;
+  const int64_t *iv = idx->data;
+  for (int64_t t = 0; t < batches * tuples; t++) /* check all first: no partial output */
+    if (gather_nd_offset(x, iv + t * k, b, k, slice) < 0)
+      return op_error(ctx, ONNXI_ERR_RUNTIME, "index tuple %lld is out of range for the data",
+                      (long long)t);
+  char *y = out[0]->data;
+  for (int64_t t = 0; t < batches * tuples && bytes; t++) {
+    int64_t off = (t / tuples) * per_batch + gather_nd_offset(x, iv + t * k, b, k, slice);
+    memcpy(y + (size_t)t * bytes, (const char *)x->data + (size_t)off * es, bytes);
+  }
+  return ONNXI_OK;
+}
+
+const op_kernel op_gather_nd = {.name = "GatherND",
+                                .state_size = sizeof(gather_nd_state),
+                                .init = gather_nd_init,
+                                .infer = gather_nd_infer,
+                                .run = gather_nd_run};
+
+/* --- OneHot: indices (any numeric type) to on/off values along a new axis ------------------ */
+
+typedef struct one_hot_state {
+  int64_t axis;
+  int64_t depth;
+  int ax;
+} one_hot_state;
+
+static onnxi_status one_hot_init(op_context *ctx, void *state) {
+  one_hot_state *s = state;
+  onnxi_status st = op_io_check(ctx, 3, 3, 1, 1);
+  return st == ONNXI_OK ? op_attr_int(ctx, "axis", -1, &s->axis) : st;
+}
+
+/* Element i of a numeric tensor as double (indices and depth may be floats). */
+static double move_number_at(const op_tensor *t, const void *data, int64_t i) {
+  switch (t->dtype) {
+  case ONNXI_DTYPE_FLOAT: return ((const float *)data)[i];
+  case ONNXI_DTYPE_DOUBLE: return ((const double *)data)[i];
+  case ONNXI_DTYPE_FLOAT16: return op_f16_to_f32(((const uint16_t *)data)[i]);
+  case ONNXI_DTYPE_BFLOAT16: return op_bf16_to_f32(((const uint16_t *)data)[i]);
+  default: {
+    op_tensor v = *t;
+    v.data = (void *)data;
+    return (double)op_tensor_int_at(&v, i);
+  }
+  }
+}
+
+static onnxi_status one_hot_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                  op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  one_hot_state *s = state;
+  const op_tensor *idx = in[0], *depth = in[1], *vals = in[2];
+  if (idx->dtype == ONNXI_DTYPE_STRING || depth->dtype == ONNXI_DTYPE_STRING ||
+      idx->dtype == ONNXI_DTYPE_BOOL || depth->dtype == ONNXI_DTYPE_BOOL)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "indices and depth must be numeric");
+  onnxi_status st = move_dtype_check(ctx, vals, "input 'values'");
+  if (st != ONNXI_OK) return st;
+  if (vals->rank != 1 || vals->dims[0] != 2)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'values' must be [off_value, on_value]");
+  int64_t n;
+  if (!op_dims_count(depth->dims, depth->rank, &n) || n != 1)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'depth' must hold one value");
+  const void *data;
+  st = op_tensor_plan_value(ctx, depth, 1, &data);
+  if (st != ONNXI_OK) return st;
+  double d = move_number_at(depth, data, 0);
+  if (!(d >= 1 && d < 1e15))
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'depth' is %g", d);
+  s->depth = (int64_t)d;
+  int rank = idx->rank + 1;
+  if (rank > IR_MAX_RANK)
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "output rank %d exceeds %d", rank, IR_MAX_RANK);
+  st = op_axis_normalize(ctx, "attribute 'axis'", s->axis, rank, &s->ax);
+  if (st != ONNXI_OK) return st;
+  for (int i = 0, j = 0; i < rank; i++) out[0]->dims[i] = i == s->ax ? s->depth : idx->dims[j++];
+  out[0]->dtype = vals->dtype;
+  out[0]->rank = rank;
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+static onnxi_status one_hot_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                op_tensor *const *out, int n_out) {
+  (void)ctx, (void)n_in, (void)n_out;
+  const one_hot_state *s = state;
+  const op_tensor *idx = in[0], *vals = in[2];
+  op_tensor *y = out[0];
+  size_t es = move_elem_size(vals->dtype);
+  const char *off = vals->data, *on = off + es;
+  int64_t outer = 1, inner = 1, depth = s->depth;
+  for (int i = 0; i < s->ax; i++) outer *= idx->dims[i];
+  for (int i = s->ax; i < idx->rank; i++) inner *= idx->dims[i];
+  char *dst = y->data;
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t d = 0; d < depth; d++)
+      for (int64_t i = 0; i < inner; i++) {
+        double v = move_number_at(idx, idx->data, o * inner + i);
+        int64_t h = -1; /* out of [-depth, depth): all off */
+        if (v > -(double)depth - 1 && v < (double)depth) {
+          h = (int64_t)v; /* floats truncate */
+          h = h < 0 ? h + depth : h; /* negative counts from the end */
+        }
+        memcpy(dst, h == d ? on : off, es);
+        dst += es;
+      }
+  return ONNXI_OK;
+}
+
+const op_kernel op_one_hot = {.name = "OneHot",
+                              .state_size = sizeof(one_hot_state),
+                              .init = one_hot_init,
+                              .infer = one_hot_infer,
+                              .run = one_hot_run};
+
+/* --- Compress: the slices along `axis` (or the flattened elements) where condition holds ----
+ * The output shape depends on the condition's values, so the condition must be known when
+ * planning (a constant or a graph input). */
+
+typedef struct compress_state {
+  int64_t axis;
+  bool flat; /* no axis: the input is flattened */
+  int ax;
+} compress_state;
+
+static onnxi_status compress_init(op_context *ctx, void *state) {
+  compress_state *s = state;
+  onnxi_status st = op_io_check(ctx, 2, 2, 1, 1);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "axis", 0, &s->axis);
+  s->flat = ir_node_attr(ctx->node, "axis") == NULL;
+  return st;
+}
+
+static onnxi_status compress_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                   op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  compress_state *s = state;
+  const op_tensor *x = in[0], *c = in[1];
+  onnxi_status st = move_dtype_check(ctx, x, "input 'input'");
+  if (st != ONNXI_OK) return st;
+  if (c->dtype != ONNXI_DTYPE_BOOL || c->rank != 1)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'condition' must be a 1-D bool tensor");
+  int64_t len = x->count;
+  s->ax = 0;
+  if (!s->flat) {
+    st = op_axis_normalize(ctx, "attribute 'axis'", s->axis, x->rank, &s->ax);
+    if (st != ONNXI_OK) return st;
+    len = x->dims[s->ax];
+  }
+  if (c->dims[0] > len)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'condition' has %lld entries for %lld",
+                    (long long)c->dims[0], (long long)len);
+  const void *data;
+  st = op_tensor_plan_value(ctx, c, 1, &data);
+  if (st != ONNXI_OK) return st;
+  int64_t kept = 0;
+  for (int64_t i = 0; i < c->dims[0]; i++) kept += ((const bool *)data)[i];
+  out[0]->dtype = x->dtype;
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  if (s->flat) {
+    out[0]->rank = 1;
+    out[0]->dims[0] = kept;
+    return ONNXI_OK;
+  }
+  out[0]->rank = x->rank;
+  memcpy(out[0]->dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
+  out[0]->dims[s->ax] = kept;
+  return ONNXI_OK;
+}
+
+static onnxi_status compress_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                 op_tensor *const *out, int n_out) {
+  (void)ctx, (void)n_in, (void)n_out;
+  const compress_state *s = state;
+  const op_tensor *x = in[0], *c = in[1];
+  int64_t outer = 1, len = x->count, inner = 1;
+  if (!s->flat) {
+    len = x->dims[s->ax];
+    for (int d = 0; d < s->ax; d++) outer *= x->dims[d];
+    for (int d = s->ax + 1; d < x->rank; d++) inner *= x->dims[d];
+  }
+  size_t chunk = (size_t)inner * move_elem_size(x->dtype);
+  const bool *keep = c->data;
+  char *y = out[0]->data;
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < c->dims[0]; i++)
+      if (keep[i]) {
+        memcpy(y, (const char *)x->data + (size_t)(o * len + i) * chunk, chunk);
+        y += chunk;
+      }
+  return ONNXI_OK;
+}
+
+const op_kernel op_compress = {.name = "Compress",
+                               .state_size = sizeof(compress_state),
+                               .init = compress_init,
+                               .infer = compress_infer,
+                               .run = compress_run};

@@ -1,4 +1,4 @@
-/* BatchNormalization and InstanceNormalization.
+/* BatchNormalization, InstanceNormalization and LayerNormalization.
  *
  * Both reduce to y = x * a[n][c] + b[n][c] over an [N, C, spatial] tensor
  * stored either PLAIN (spatial contiguous per channel) or NHWC (channels
@@ -713,4 +713,174 @@ const op_kernel op_group_normalization = {
     .setup = gn_setup,
     .run = gn_run,
     .release = gn_release,
+};
+
+/* --- LayerNormalization (opset 17) ------------------------------------------------------------
+ * X viewed as [rows, cols] with cols = prod(X.shape[axis:]); each row is normalised
+ * with its own mean and variance (double accumulators, two passes), then scaled and
+ * shifted by Scale and B broadcast over X.shape[axis:], which setup expands to cols
+ * doubles. Optional outputs Mean and InvStdDev have shape X.shape[:axis] + 1s in the
+ * stash type (float32 or double). */
+
+typedef struct ln_state {
+  int64_t axis;
+  float eps;
+  int32_t stash; /* dtype of Mean / InvStdDev */
+  int ax;        /* normalised axis */
+  int64_t rows, cols;
+  bool params_const; /* Scale and B known at setup */
+  double *wb; /* scale[cols], bias[cols] */
+  size_t wb_cap;
+} ln_state;
+
+static onnxi_status ln_init(op_context *ctx, void *state) {
+  ln_state *s = state;
+  int64_t stash = 1;
+  onnxi_status st = op_io_check(ctx, 2, 3, 1, 3);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "axis", -1, &s->axis);
+  if (st == ONNXI_OK) st = op_attr_float(ctx, "epsilon", 1e-5f, &s->eps);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "stash_type", 1, &stash);
+  if (st != ONNXI_OK) return st;
+  if (stash != ONNXI_DTYPE_FLOAT && stash != ONNXI_DTYPE_DOUBLE)
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "attribute 'stash_type' %lld is not supported",
+                    (long long)stash);
+  if (!(s->eps >= 0))
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "attribute 'epsilon' must be >= 0, not %g",
+                    (double)s->eps);
+  s->stash = (int32_t)stash;
+  return ONNXI_OK;
+}
+
+/* Scale/B must broadcast (right-aligned) onto X.shape[axis:]. */
+static onnxi_status ln_param_check(op_context *ctx, const ln_state *s, const op_tensor *x,
+                                   const op_tensor *p, const char *name) {
+  if (!norm_param_dtype_ok(p->dtype))
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "input '%s' dtype %s is not supported", name,
+                    onnxi_dtype_name((onnxi_dtype)p->dtype));
+  int tail = x->rank - s->ax;
+  if (p->rank > tail)
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED,
+                    "input '%s' has rank %d, more than the %d normalised axes", name, p->rank,
+                    tail);
+  for (int i = 0; i < p->rank; i++) {
+    int64_t d = p->dims[i], xd = x->dims[x->rank - p->rank + i];
+    if (d != 1 && d != xd)
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                      "input '%s' dim %d is %lld, which does not broadcast to %lld", name, i,
+                      (long long)d, (long long)xd);
+  }
+  return ONNXI_OK;
+}
+
+static onnxi_status ln_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                             op_tensor *const *out, int n_out) {
+  ln_state *s = state;
+  const op_tensor *x = in[0];
+  if (!norm_param_dtype_ok(x->dtype))
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "input dtype %s is not supported",
+                    onnxi_dtype_name((onnxi_dtype)x->dtype));
+  onnxi_status st = op_axis_normalize(ctx, "attribute 'axis'", s->axis, x->rank, &s->ax);
+  if (st == ONNXI_OK) st = ln_param_check(ctx, s, x, in[1], "Scale");
+  if (st == ONNXI_OK && n_in > 2 && in[2]) st = ln_param_check(ctx, s, x, in[2], "B");
+  if (st != ONNXI_OK) return st;
+  op_tensor_like(out[0], x);
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  for (int k = 1; k < n_out; k++) {
+    if (!out[k]) continue;
+    out[k]->dtype = s->stash;
+    out[k]->rank = x->rank;
+    for (int i = 0; i < x->rank; i++) out[k]->dims[i] = i < s->ax ? x->dims[i] : 1;
+    out[k]->layout = IR_LAYOUT_PLAIN;
+  }
+  return ONNXI_OK;
+}
+
+/* Element j of a parameter broadcast over the normalised dims `tail` (rank r). */
+static double ln_param_at(const op_tensor *p, const int64_t *tail, int r, int64_t j) {
+  int64_t idx = 0, stride = 1;
+  for (int i = r - 1, k = p->rank - 1; k >= 0; i--, k--) {
+    int64_t c = j % tail[i];
+    j /= tail[i];
+    if (p->dims[k] != 1) idx += c * stride;
+    stride *= p->dims[k];
+  }
+  return norm_param_at(p->dtype, p->data, idx);
+}
+
+static void ln_expand(ln_state *s, const op_tensor *x, const op_tensor *w, const op_tensor *b) {
+  const int64_t *tail = x->dims + s->ax;
+  int r = x->rank - s->ax;
+  for (int64_t j = 0; j < s->cols; j++) {
+    s->wb[j] = ln_param_at(w, tail, r, j);
+    s->wb[s->cols + j] = b ? ln_param_at(b, tail, r, j) : 0.0;
+  }
+}
+
+static onnxi_status ln_setup(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                             op_tensor *const *out, int n_out) {
+  ln_state *s = state;
+  (void)out, (void)n_out;
+  const op_tensor *x = in[0];
+  s->rows = s->cols = 1;
+  for (int i = 0; i < x->rank; i++) *(i < s->ax ? &s->rows : &s->cols) *= x->dims[i];
+  const op_tensor *b = n_in > 2 ? in[2] : NULL;
+  s->params_const = in[1]->is_const && (!b || b->is_const);
+  onnxi_status st =
+      norm_alloc(ctx, (void **)&s->wb, &s->wb_cap, sizeof(double) * (size_t)(2 * s->cols + 1));
+  if (st == ONNXI_OK && s->params_const) ln_expand(s, x, in[1], b);
+  return st;
+}
+
+typedef struct ln_task {
+  const ln_state *s;
+  const op_tensor *x;
+  op_tensor *y, *mean, *inv;
+} ln_task;
+
+static void ln_row(void *arg, size_t r) {
+  const ln_task *t = arg;
+  const ln_state *s = t->s;
+  int64_t n = s->cols, base = (int64_t)r * n;
+  int32_t dt = t->x->dtype;
+  double sum = 0, sq = 0;
+  for (int64_t j = 0; j < n; j++) sum += norm_param_at(dt, t->x->data, base + j);
+  double mean = n ? sum / (double)n : 0;
+  for (int64_t j = 0; j < n; j++) {
+    double d = norm_param_at(dt, t->x->data, base + j) - mean;
+    sq += d * d;
+  }
+  double inv = 1.0 / sqrt((n ? sq / (double)n : 0) + (double)s->eps);
+  for (int64_t j = 0; j < n; j++) {
+    double v = (norm_param_at(dt, t->x->data, base + j) - mean) * inv;
+    norm_param_store(dt, t->y->data, base + j, v * s->wb[j] + s->wb[n + j]);
+  }
+  if (t->mean) norm_param_store(t->mean->dtype, t->mean->data, (int64_t)r, mean);
+  if (t->inv) norm_param_store(t->inv->dtype, t->inv->data, (int64_t)r, inv);
+}
+
+static onnxi_status ln_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                           op_tensor *const *out, int n_out) {
+  ln_state *s = state;
+  if (!s->params_const) ln_expand(s, in[0], in[1], n_in > 2 ? in[2] : NULL); /* fed at run */
+  ln_task t = {s, in[0], out[0], n_out > 1 ? out[1] : NULL, n_out > 2 ? out[2] : NULL};
+  if (ctx->threadpool && s->rows > 1)
+    pthreadpool_parallelize_1d(ctx->threadpool, ln_row, &t, (size_t)s->rows, 0);
+  else
+    for (int64_t r = 0; r < s->rows; r++) ln_row(&t, (size_t)r);
+  return ONNXI_OK;
+}
+
+static void ln_release(void *state) {
+  ln_state *s = state;
+  free(s->wb);
+}
+
+const op_kernel op_layer_normalization = {
+    .name = "LayerNormalization",
+    .state_size = sizeof(ln_state),
+    .init = ln_init,
+    .infer = ln_infer,
+    .setup = ln_setup,
+    .run = ln_run,
+    .release = ln_release,
 };

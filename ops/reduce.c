@@ -1,5 +1,5 @@
-/* Reductions: ReduceSum/Mean/Max/Min over a set of axes and ArgMax/ArgMin
- * along one axis.
+/* Reductions: ReduceSum/Mean/Max/Min/Prod/SumSquare/L1/L2/LogSum/LogSumExp
+ * over a set of axes, ArgMax/ArgMin along one axis, CumSum and TopK.
  *
  * Reduce* walks the input once in storage order. Its dims are collapsed
  * into runs that are all reduced or all kept (contiguous in the output), so
@@ -52,17 +52,71 @@
   X(a, UINT32, u32, uint32_t, uint32_t, uint64_t, U, RD_LD, RD_ST, 0, UINT32_MAX)          \
   X(a, UINT64, u64, uint64_t, uint64_t, uint64_t, U, RD_LD, RD_ST, 0, UINT64_MAX)
 
-/* --- per-op pieces: accumulator type, identity, combine, finish ---------------------
- * Integer sums wrap in uint64 (no signed overflow); Max/Min propagate NaN. */
+/* --- per-op pieces: accumulator type, identity, map, combine, finish ---------------
+ * Integer sums and products wrap in uint64 (no signed overflow); Max/Min propagate
+ * NaN. Each element is mapped (RDM: x*x, |x|, exp x) before it is combined; the
+ * accumulator is finished (RDF: sqrt, log) when converted to the output. L2, LogSum
+ * and LogSumExp accumulate in double, like numpy's float64 reference would. */
 #define RDA_sum(C, SA) SA
 #define RDA_max(C, SA) C
 #define RDA_min(C, SA) C
+#define RDA_prod(C, SA) SA
+#define RDA_sumsq(C, SA) SA
+#define RDA_l1(C, SA) SA
+#define RDA_l2(C, SA) double
+#define RDA_logsum(C, SA) double
+#define RDA_lse(C, SA) double
 #define RDI_sum(LO, HI) 0
 #define RDI_max(LO, HI) LO
 #define RDI_min(LO, HI) HI
+#define RDI_prod(LO, HI) 1
+#define RDI_sumsq RDI_sum
+#define RDI_l1 RDI_sum
+#define RDI_l2 RDI_sum
+#define RDI_logsum RDI_sum
+#define RDI_lse RDI_sum
+#define RDM_sum(v, A, CLS) (v)
+#define RDM_max RDM_sum
+#define RDM_min RDM_sum
+#define RDM_prod RDM_sum
+#define RDM_logsum RDM_sum
+#define RDM_sumsq(v, A, CLS) ((A)(v) * (A)(v))
+#define RDM_l2 RDM_sumsq
+#define RDM_l1(v, A, CLS) RD_ABS_##CLS(v, A)
+#define RDM_lse(v, A, CLS) exp((double)(v))
+#define RD_ABS_F(v, A) ((A)fabs((double)(v)))
+#define RD_ABS_S(v, A) ((v) < 0 ? (A)0 - (A)(v) : (A)(v))
+#define RD_ABS_U(v, A) ((A)(v))
+#define RDF_sum(a) (a)
+#define RDF_max RDF_sum
+#define RDF_min RDF_sum
+#define RDF_prod RDF_sum
+#define RDF_sumsq RDF_sum
+#define RDF_l1 RDF_sum
+#define RDF_l2(a) sqrt(a)
+#define RDF_logsum(a) log(a)
+#define RDF_lse(a) log(a)
 #define RDC_sum_F(a, v, A) ((a) + (v))
 #define RDC_sum_S(a, v, A) ((a) + (A)(v))
 #define RDC_sum_U RDC_sum_S
+#define RDC_prod_F(a, v, A) ((a) * (v))
+#define RDC_prod_S(a, v, A) ((a) * (A)(v))
+#define RDC_prod_U RDC_prod_S
+#define RDC_sumsq_F RDC_sum_S /* operands are already of the accumulator type */
+#define RDC_sumsq_S RDC_sum_S
+#define RDC_sumsq_U RDC_sum_S
+#define RDC_l1_F RDC_sumsq_F
+#define RDC_l1_S RDC_sumsq_S
+#define RDC_l1_U RDC_sumsq_U
+#define RDC_l2_F RDC_sumsq_F
+#define RDC_l2_S RDC_sumsq_S
+#define RDC_l2_U RDC_sumsq_U
+#define RDC_logsum_F RDC_sumsq_F
+#define RDC_logsum_S RDC_sumsq_S
+#define RDC_logsum_U RDC_sumsq_U
+#define RDC_lse_F RDC_sumsq_F
+#define RDC_lse_S RDC_sumsq_S
+#define RDC_lse_U RDC_sumsq_U
 #define RDC_max_F(a, v, A) (((v) > (a) || (v) != (v)) ? (v) : (a))
 #define RDC_max_S(a, v, A) ((v) > (a) ? (v) : (a))
 #define RDC_max_U RDC_max_S
@@ -90,16 +144,19 @@ typedef void (*rd_fin_fn)(size_t n, const void *acc, void *out, int64_t count, b
       for (int j = 0; j < 8; j++) p[j] = RDI_##op(LO, HI);                               \
       size_t i = 0;                                                                      \
       for (; i + 8 <= n; i += 8)                                                         \
-        for (int j = 0; j < 8; j++) p[j] = RDC_##op##_##CLS(p[j], LD(x[i + j]), A);      \
-      for (; i < n; i++) p[0] = RDC_##op##_##CLS(p[0], LD(x[i]), A);                     \
+        for (int j = 0; j < 8; j++)                                                      \
+          p[j] = RDC_##op##_##CLS(p[j], RDM_##op(LD(x[i + j]), A, CLS), A);              \
+      for (; i < n; i++) p[0] = RDC_##op##_##CLS(p[0], RDM_##op(LD(x[i]), A, CLS), A);   \
       A r = acc[0];                                                                      \
       for (int j = 0; j < 8; j++) r = RDC_##op##_##CLS(r, p[j], A);                      \
       acc[0] = r;                                                                        \
     } else if (s == 1) {                                                                 \
-      for (size_t i = 0; i < n; i++) acc[i] = RDC_##op##_##CLS(acc[i], LD(x[i]), A);     \
+      for (size_t i = 0; i < n; i++)                                                     \
+        acc[i] = RDC_##op##_##CLS(acc[i], RDM_##op(LD(x[i]), A, CLS), A);                \
     } else {                                                                             \
       for (size_t i = 0; i < n; i++)                                                     \
-        acc[i * (size_t)s] = RDC_##op##_##CLS(acc[i * (size_t)s], LD(x[i]), A);          \
+        acc[i * (size_t)s] =                                                             \
+            RDC_##op##_##CLS(acc[i * (size_t)s], RDM_##op(LD(x[i]), A, CLS), A);         \
     }                                                                                    \
   }                                                                                      \
   static void rd_##op##_fin_##sfx(size_t n, const void *pacc, void *pout, int64_t cnt,   \
@@ -110,7 +167,7 @@ typedef void (*rd_fin_fn)(size_t n, const void *acc, void *out, int64_t count, b
     if (mean)                                                                            \
       for (size_t i = 0; i < n; i++) out[i] = ST(T, RD_MEAN_##CLS(acc[i], cnt, C, A));  \
     else                                                                                 \
-      for (size_t i = 0; i < n; i++) out[i] = ST(T, (C)acc[i]);                          \
+      for (size_t i = 0; i < n; i++) out[i] = ST(T, (C)RDF_##op(acc[i]));                \
   }
 /* Mean of an empty set: NaN for floats (0/0), 0 for integers (no trap). */
 #define RD_MEAN_F(a, cnt, C, A) ((C)((a) / (A)(cnt)))
@@ -134,6 +191,12 @@ typedef struct rd_fns {
 RD_DEFINE(sum)
 RD_DEFINE(max)
 RD_DEFINE(min)
+RD_DEFINE(prod)
+RD_DEFINE(sumsq)
+RD_DEFINE(l1)
+RD_DEFINE(l2)
+RD_DEFINE(logsum)
+RD_DEFINE(lse)
 
 /* --- ArgMax / ArgMin ---------------------------------------------------------------- */
 typedef void (*rd_arg_fn)(int64_t outer, int64_t len, int64_t inner, const void *x,
@@ -183,7 +246,17 @@ static const rd_arg_fn rd_tab_argmin[RD_DTYPE_SLOTS] = {RD_NUMERIC(RD_ARG_ENTRY,
 
 /* --- state ------------------------------------------------------------------------- */
 
-typedef enum rd_kind { RD_SUM, RD_MEAN, RD_MAX, RD_MIN, RD_ARGMAX, RD_ARGMIN } rd_kind;
+typedef enum rd_kind {
+  RD_SUM, RD_MEAN, RD_MAX, RD_MIN, RD_PROD, RD_SUMSQ, RD_L1, RD_L2, RD_LOGSUM, RD_LSE,
+  RD_ARGMAX, RD_ARGMIN
+} rd_kind;
+
+/* Loops of each Reduce* kind (Mean is Sum divided at the end). */
+static const rd_fns *const rd_tabs[] = {
+    [RD_SUM] = rd_tab_sum,     [RD_MEAN] = rd_tab_sum,    [RD_MAX] = rd_tab_max,
+    [RD_MIN] = rd_tab_min,     [RD_PROD] = rd_tab_prod,   [RD_SUMSQ] = rd_tab_sumsq,
+    [RD_L1] = rd_tab_l1,       [RD_L2] = rd_tab_l2,       [RD_LOGSUM] = rd_tab_logsum,
+    [RD_LSE] = rd_tab_lse};
 
 /* Iteration over the input in storage order, collapsed; ostr[d] is the
  * output (accumulator) stride of dim d, 0 where it is reduced. */
@@ -325,7 +398,7 @@ static onnxi_status rd_infer(op_context *ctx, void *state, op_tensor *const *in,
   rd_state *s = state;
   (void)n_out;
   const int32_t dt = in[0]->dtype;
-  const rd_fns *tab = s->kind == RD_MAX ? rd_tab_max : s->kind == RD_MIN ? rd_tab_min : rd_tab_sum;
+  const rd_fns *tab = rd_tabs[s->kind];
   if (dt <= 0 || dt >= RD_DTYPE_SLOTS || !tab[dt].init)
     return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "dtype %s is not supported",
                     onnxi_dtype_name((onnxi_dtype)dt));
@@ -544,5 +617,271 @@ RD_KERNEL(reduce_sum, "ReduceSum", RD_SUM)
 RD_KERNEL(reduce_mean, "ReduceMean", RD_MEAN)
 RD_KERNEL(reduce_max, "ReduceMax", RD_MAX)
 RD_KERNEL(reduce_min, "ReduceMin", RD_MIN)
+RD_KERNEL(reduce_prod, "ReduceProd", RD_PROD)
+RD_KERNEL(reduce_sum_square, "ReduceSumSquare", RD_SUMSQ)
+RD_KERNEL(reduce_l1, "ReduceL1", RD_L1)
+RD_KERNEL(reduce_l2, "ReduceL2", RD_L2)
+RD_KERNEL(reduce_log_sum, "ReduceLogSum", RD_LOGSUM)
+RD_KERNEL(reduce_log_sum_exp, "ReduceLogSumExp", RD_LSE)
 RD_ARG_KERNEL(argmax, "ArgMax", RD_ARGMAX)
 RD_ARG_KERNEL(argmin, "ArgMin", RD_ARGMIN)
+
+/* --- CumSum: running sums along one axis (exclusive and/or reverse) ------------------------
+ * Floats accumulate in double, integers in uint64 (wrapping like numpy). */
+
+typedef struct cumsum_state {
+  int64_t exclusive, reverse;
+  size_t outer, n, inner;
+} cumsum_state;
+
+static onnxi_status cumsum_init(op_context *ctx, void *state) {
+  cumsum_state *s = state;
+  onnxi_status st = op_io_check(ctx, 2, 2, 1, 1);
+  if (st == ONNXI_OK) st = rd_attr_bool(ctx, "exclusive", 0, &s->exclusive);
+  if (st == ONNXI_OK) st = rd_attr_bool(ctx, "reverse", 0, &s->reverse);
+  return st;
+}
+
+static bool cumsum_is_float(int32_t dt) {
+  return dt == ONNXI_DTYPE_FLOAT || dt == ONNXI_DTYPE_DOUBLE || dt == ONNXI_DTYPE_FLOAT16 ||
+         dt == ONNXI_DTYPE_BFLOAT16;
+}
+
+static onnxi_status cumsum_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                 op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  cumsum_state *s = state;
+  const op_tensor *x = in[0], *a = in[1];
+  int32_t dt = x->dtype;
+  if (!cumsum_is_float(dt) && dt != ONNXI_DTYPE_INT32 && dt != ONNXI_DTYPE_INT64 &&
+      dt != ONNXI_DTYPE_UINT32 && dt != ONNXI_DTYPE_UINT64)
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "input dtype %s is not supported",
+                    onnxi_dtype_name((onnxi_dtype)dt));
+  if ((a->dtype != ONNXI_DTYPE_INT32 && a->dtype != ONNXI_DTYPE_INT64) || a->rank > 1 ||
+      (a->rank == 1 && a->dims[0] != 1))
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'axis' must be one int32 or int64");
+  const void *data;
+  onnxi_status st = op_tensor_plan_value(ctx, a, 1, &data);
+  if (st != ONNXI_OK) return st;
+  op_tensor av = *a;
+  av.data = (void *)data;
+  int axis;
+  st = op_axis_normalize(ctx, "input 'axis'", op_tensor_int_at(&av, 0), x->rank, &axis);
+  if (st != ONNXI_OK) return st;
+  s->outer = s->n = s->inner = 1;
+  for (int d = 0; d < x->rank; d++)
+    *(d < axis ? &s->outer : d == axis ? &s->n : &s->inner) *= (size_t)x->dims[d];
+  op_tensor_like(out[0], x);
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+static double cumsum_getf(const op_tensor *t, size_t i) {
+  switch (t->dtype) {
+  case ONNXI_DTYPE_FLOAT: return ((const float *)t->data)[i];
+  case ONNXI_DTYPE_DOUBLE: return ((const double *)t->data)[i];
+  case ONNXI_DTYPE_FLOAT16: return op_f16_to_f32(((const uint16_t *)t->data)[i]);
+  default: return op_bf16_to_f32(((const uint16_t *)t->data)[i]);
+  }
+}
+
+static void cumsum_putf(op_tensor *t, size_t i, double v) {
+  switch (t->dtype) {
+  case ONNXI_DTYPE_FLOAT: ((float *)t->data)[i] = (float)v; break;
+  case ONNXI_DTYPE_DOUBLE: ((double *)t->data)[i] = v; break;
+  case ONNXI_DTYPE_FLOAT16: ((uint16_t *)t->data)[i] = op_f32_to_f16((float)v); break;
+  default: ((uint16_t *)t->data)[i] = op_f32_to_bf16((float)v); break;
+  }
+}
+
+static uint64_t cumsum_geti(const op_tensor *t, size_t i) {
+  switch (t->dtype) {
+  case ONNXI_DTYPE_INT32: return (uint64_t)(int64_t)((const int32_t *)t->data)[i];
+  case ONNXI_DTYPE_UINT32: return ((const uint32_t *)t->data)[i];
+  default: return ((const uint64_t *)t->data)[i]; /* int64 / uint64 bits */
+  }
+}
+
+static void cumsum_puti(op_tensor *t, size_t i, uint64_t v) {
+  switch (t->dtype) {
+  case ONNXI_DTYPE_INT32: ((int32_t *)t->data)[i] = (int32_t)(uint32_t)v; break;
+  case ONNXI_DTYPE_UINT32: ((uint32_t *)t->data)[i] = (uint32_t)v; break;
+  default: ((uint64_t *)t->data)[i] = v; break;
+  }
+}
+
+static onnxi_status cumsum_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                               op_tensor *const *out, int n_out) {
+  (void)ctx, (void)n_in, (void)n_out;
+  const cumsum_state *s = state;
+  bool fl = cumsum_is_float(in[0]->dtype);
+  for (size_t o = 0; o < s->outer; o++) {
+    for (size_t i = 0; i < s->inner; i++) {
+      double af = 0;
+      uint64_t ai = 0;
+      for (size_t k = 0; k < s->n; k++) {
+        size_t kk = s->reverse ? s->n - 1 - k : k, at = (o * s->n + kk) * s->inner + i;
+        if (fl) {
+          double v = cumsum_getf(in[0], at);
+          if (!s->exclusive) af += v;
+          cumsum_putf(out[0], at, af);
+          if (s->exclusive) af += v;
+        } else {
+          uint64_t v = cumsum_geti(in[0], at);
+          if (!s->exclusive) ai += v;
+          cumsum_puti(out[0], at, ai);
+          if (s->exclusive) ai += v;
+        }
+      }
+    }
+  }
+  return ONNXI_OK;
+}
+
+/* In place is safe: each element is read before it is written. */
+const op_kernel op_cumsum = {.name = "CumSum",
+                             .state_size = sizeof(cumsum_state),
+                             .flags = OP_KERNEL_INPLACE,
+                             .init = cumsum_init,
+                             .infer = cumsum_infer,
+                             .run = cumsum_run};
+
+/* --- TopK: the k largest (or smallest) of each slice along an axis --------------------------
+ * Each slice is sorted as (value, index) pairs, ties by lower index first as the spec asks;
+ * values are copied as stored, so ordering alone goes through double. */
+
+typedef struct topk_entry {
+  double v;
+  int64_t i;
+} topk_entry;
+
+typedef struct topk_state {
+  int64_t axis, largest, sorted;
+  int64_t k;
+  size_t outer, n, inner;
+  topk_entry *buf;
+  size_t buf_cap;
+} topk_state;
+
+static onnxi_status topk_init(op_context *ctx, void *state) {
+  topk_state *s = state;
+  int n_in = ctx->opset < 10 ? 1 : 2; /* opset 1-9: K is attribute 'k' */
+  onnxi_status st = op_io_check(ctx, n_in, n_in, 2, 2);
+  if (st == ONNXI_OK && n_in == 1) st = op_attr_int(ctx, "k", -1, &s->k);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "axis", -1, &s->axis);
+  if (st == ONNXI_OK) st = rd_attr_bool(ctx, "largest", 1, &s->largest);
+  if (st == ONNXI_OK) st = rd_attr_bool(ctx, "sorted", 1, &s->sorted);
+  return st;
+}
+
+static onnxi_status topk_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                               op_tensor *const *out, int n_out) {
+  (void)n_out;
+  topk_state *s = state;
+  const op_tensor *x = in[0];
+  int32_t dt = x->dtype;
+  if (dt <= 0 || dt >= RD_DTYPE_SLOTS || !rd_tab_sum[dt].init)
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "dtype %s is not supported",
+                    onnxi_dtype_name((onnxi_dtype)dt));
+  int axis;
+  onnxi_status st = op_axis_normalize(ctx, "attribute 'axis'", s->axis, x->rank, &axis);
+  if (st != ONNXI_OK) return st;
+  if (n_in > 1) {
+    const op_tensor *k = in[1];
+    const void *data;
+    if (k->dtype != ONNXI_DTYPE_INT64 || k->rank != 1 || k->dims[0] != 1)
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'K' must be a 1-element int64 tensor");
+    st = op_tensor_plan_value(ctx, k, 1, &data);
+    if (st != ONNXI_OK) return st;
+    memcpy(&s->k, data, sizeof s->k);
+  }
+  if (s->k < 0 || s->k > x->dims[axis])
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "K = %lld is not in [0, %lld]",
+                    (long long)s->k, (long long)x->dims[axis]);
+  s->outer = s->n = s->inner = 1;
+  for (int d = 0; d < x->rank; d++)
+    *(d < axis ? &s->outer : d == axis ? &s->n : &s->inner) *= (size_t)x->dims[d];
+  for (int j = 0; j < 2; j++) {
+    out[j]->dtype = j ? ONNXI_DTYPE_INT64 : dt;
+    out[j]->rank = x->rank;
+    memcpy(out[j]->dims, x->dims, sizeof(int64_t) * (size_t)x->rank);
+    out[j]->dims[axis] = s->k;
+    out[j]->layout = IR_LAYOUT_PLAIN;
+  }
+  return ONNXI_OK;
+}
+
+static onnxi_status topk_setup(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                               op_tensor *const *out, int n_out) {
+  (void)in, (void)n_in, (void)out, (void)n_out;
+  topk_state *s = state;
+  size_t need = sizeof(topk_entry) * (s->n ? s->n : 1);
+  if (need <= s->buf_cap) return ONNXI_OK;
+  free(s->buf);
+  s->buf = malloc(need);
+  s->buf_cap = s->buf ? need : 0;
+  return s->buf ? ONNXI_OK : op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory");
+}
+
+static int topk_cmp_largest(const void *pa, const void *pb) {
+  const topk_entry *a = pa, *b = pb;
+  if (a->v != b->v) return a->v > b->v ? -1 : 1;
+  return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static int topk_cmp_smallest(const void *pa, const void *pb) {
+  const topk_entry *a = pa, *b = pb;
+  if (a->v != b->v) return a->v < b->v ? -1 : 1;
+  return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* Element i of any numeric dtype as double (for ordering only). */
+static double topk_value(const op_tensor *x, size_t i) {
+  const void *p = (const char *)x->data + i * ir_dtype_size(x->dtype);
+  switch (x->dtype) {
+  case ONNXI_DTYPE_FLOAT: return *(const float *)p;
+  case ONNXI_DTYPE_DOUBLE: return *(const double *)p;
+  case ONNXI_DTYPE_FLOAT16: return op_f16_to_f32(*(const uint16_t *)p);
+  case ONNXI_DTYPE_BFLOAT16: return op_bf16_to_f32(*(const uint16_t *)p);
+  case ONNXI_DTYPE_UINT64: return (double)*(const uint64_t *)p;
+  default: return (double)op_tensor_int_at(x, (int64_t)i);
+  }
+}
+
+static onnxi_status topk_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                             op_tensor *const *out, int n_out) {
+  (void)ctx, (void)n_in, (void)n_out;
+  topk_state *s = state;
+  const op_tensor *x = in[0];
+  size_t es = ir_dtype_size(x->dtype), k = (size_t)s->k;
+  for (size_t o = 0; o < s->outer; o++) {
+    for (size_t i = 0; i < s->inner; i++) {
+      for (size_t j = 0; j < s->n; j++) {
+        s->buf[j].v = topk_value(x, (o * s->n + j) * s->inner + i);
+        s->buf[j].i = (int64_t)j;
+      }
+      qsort(s->buf, s->n, sizeof *s->buf, s->largest ? topk_cmp_largest : topk_cmp_smallest);
+      for (size_t j = 0; j < k; j++) {
+        size_t dst = (o * k + j) * s->inner + i;
+        size_t src = (o * s->n + (size_t)s->buf[j].i) * s->inner + i;
+        memcpy((char *)out[0]->data + dst * es, (const char *)x->data + src * es, es);
+        ((int64_t *)out[1]->data)[dst] = s->buf[j].i;
+      }
+    }
+  }
+  return ONNXI_OK;
+}
+
+static void topk_release(void *state) {
+  topk_state *s = state;
+  free(s->buf);
+}
+
+/* sorted = 0 may return any order: sorted order is one of them. */
+const op_kernel op_topk = {.name = "TopK",
+                           .state_size = sizeof(topk_state),
+                           .init = topk_init,
+                           .infer = topk_infer,
+                           .setup = topk_setup,
+                           .run = topk_run,
+                           .release = topk_release};

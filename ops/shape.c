@@ -1,10 +1,10 @@
-/* Shape ops: Shape, Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout,
- * Constant, ConstantOfShape, Range, Expand, Tile.
+/* Shape ops: Shape, Size, Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout,
+ * Constant, ConstantOfShape, EyeLike, Range, Expand, Tile.
  *
  * Most of these only compute a shape at plan time; values that shapes come
  * from (Reshape's shape, axes inputs, Tile's repeats...) are read with
  * op_tensor_plan_value. Views (Reshape, Flatten, Squeeze, Unsqueeze,
- * Identity, Dropout) copy in run only when the executor did not alias the
+ * Identity) copy in run only when the executor did not alias the
  * buffers. Data is moved by element size, never by dtype, so every dtype
  * (strings too: an element is an ir_string) goes through the same code. */
 #include <math.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "rng.h"
 
 /* --- helpers ------------------------------------------------------------------ */
 
@@ -209,6 +210,33 @@ const op_kernel op_shape = {.name = "Shape",
                             .layout = shape_layout,
                             .infer = shape_infer,
                             .run = shape_const_run};
+
+/* --- Size: the element count, a plan-time constant ------------------------------ */
+
+static onnxi_status size_init(op_context *ctx, void *state) {
+  (void)state;
+  return op_io_check(ctx, 1, 1, 1, 1);
+}
+
+static onnxi_status size_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                               op_tensor *const *out, int n_out) {
+  (void)state, (void)n_in, (void)n_out;
+  int64_t count;
+  if (!op_dims_count(in[0]->dims, in[0]->rank, &count))
+    return op_error(ctx, ONNXI_ERR_LIMIT, "element count overflows");
+  out[0]->dtype = ONNXI_DTYPE_INT64;
+  out[0]->rank = 0;
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  onnxi_status st = op_tensor_const_alloc(ctx, out[0]);
+  if (st == ONNXI_OK) *(int64_t *)out[0]->data = count;
+  return st;
+}
+
+const op_kernel op_size = {.name = "Size",
+                           .init = size_init,
+                           .layout = shape_layout,
+                           .infer = size_infer,
+                           .run = shape_const_run};
 
 /* --- Reshape ---------------------------------------------------------------------- */
 
@@ -463,10 +491,21 @@ const op_kernel op_identity = {.name = "Identity",
                                .infer = identity_infer,
                                .run = shape_view_run};
 
-/* --- Dropout: inference is the identity; the mask is all true ---------------------------- */
+/* --- Dropout ------------------------------------------------------------------------------
+ * Inference (and a zero ratio) is the identity with an all-true mask. Training mode
+ * draws the keep mask as ONNX's reference does: numpy's legacy MT19937 seeded with the
+ * `seed` attribute, keep = uniform[0,1) >= ratio, y = x * keep * 1/(1-ratio), so a
+ * seeded node reproduces the reference exactly (reseeded every run, as the reference
+ * reseeds per call). Without `seed` the generator is seeded with 0 once per session
+ * and runs on, so successive runs draw fresh masks but a session is reproducible. */
 
 typedef struct dropout_state {
-  float ratio; /* opset < 12 attribute */
+  float ratio;    /* opset < 12 attribute */
+  bool seeded;    /* `seed` attribute present */
+  uint32_t seed;  /* its low 32 bits (numpy accepts [0, 2^32)) */
+  bool training;  /* plan time: training_mode with ratio > 0 */
+  double p;       /* the ratio then */
+  op_rng rng;
 } dropout_state;
 
 static onnxi_status dropout_init(op_context *ctx, void *state) {
@@ -476,34 +515,43 @@ static onnxi_status dropout_init(op_context *ctx, void *state) {
   if (st == ONNXI_OK && !(s->ratio >= 0.0f && s->ratio < 1.0f))
     return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "attribute 'ratio': %g is not in [0, 1)",
                     (double)s->ratio);
+  int64_t seed = 0;
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "seed", 0, &seed);
+  s->seeded = ir_node_attr(ctx->node, "seed") != NULL;
+  s->seed = (uint32_t)((uint64_t)seed & 0xffffffffu);
+  op_rng_seed(&s->rng, s->seed);
   return st;
 }
 
-/* training_mode (opset 12+) drops at random, which only a zero ratio makes
- * deterministic: that case is the identity and anything else unsupported. */
-static onnxi_status dropout_training_check(op_context *ctx, op_tensor *const *in, int n_in) {
+/* training_mode (opset 12+) and ratio, read at plan time (constants or inputs the plan
+ * depends on): training with a ratio > 0 draws a mask in run. */
+static onnxi_status dropout_training_read(op_context *ctx, dropout_state *s, op_tensor *const *in,
+                                          int n_in) {
+  s->training = false;
   if (ctx->opset < 12 || n_in < 3 || !in[2]) return ONNXI_OK;
   double training, ratio = 0.5;
   int64_t unused;
   onnxi_status st = shape_plan_scalar(ctx, in[2], 2, "training_mode", &training, &unused);
   if (st != ONNXI_OK || training == 0) return st;
-  if (in[1]) st = shape_plan_scalar(ctx, in[1], 1, "ratio", &ratio, &unused);
-  if (st == ONNXI_OK && ratio != 0)
-    st =
-        op_error(ctx, ONNXI_ERR_UNSUPPORTED, "training_mode with ratio %g is not supported", ratio);
+  if (n_in > 1 && in[1]) st = shape_plan_scalar(ctx, in[1], 1, "ratio", &ratio, &unused);
+  if (st == ONNXI_OK && !(ratio >= 0 && ratio < 1))
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input 'ratio': %g is not in [0, 1)", ratio);
+  if (st == ONNXI_OK && in[1] && in[1]->dtype == ONNXI_DTYPE_FLOAT)
+    ratio = (float)ratio; /* numpy keeps a float32 ratio float32 */
+  s->training = st == ONNXI_OK && ratio > 0;
+  s->p = ratio;
   return st;
 }
 
 static onnxi_status dropout_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
                                   op_tensor *const *out, int n_out) {
-  (void)state;
   int32_t dt = in[0]->dtype;
   if (dt != ONNXI_DTYPE_FLOAT && dt != ONNXI_DTYPE_DOUBLE && dt != ONNXI_DTYPE_FLOAT16 &&
       dt != ONNXI_DTYPE_BFLOAT16)
     return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
                     "input 'data' has dtype %s, expected a float type",
                     onnxi_dtype_name((onnxi_dtype)dt));
-  onnxi_status st = dropout_training_check(ctx, in, n_in);
+  onnxi_status st = dropout_training_read(ctx, state, in, n_in);
   if (st == ONNXI_OK) st = shape_view_set(ctx, in[0], out[0], in[0]->rank, in[0]->dims);
   if (st != ONNXI_OK || n_out < 2 || !out[1]) return st;
   /* opset 7-9: the mask has the input's type; 10+: bool */
@@ -512,41 +560,58 @@ static onnxi_status dropout_infer(op_context *ctx, void *state, op_tensor *const
   return st;
 }
 
+/* Element i of a float-typed tensor as double, and back (rounding to the dtype). */
+static double dropout_get(const op_tensor *t, int64_t i) {
+  switch (t->dtype) {
+  case ONNXI_DTYPE_FLOAT: return ((const float *)t->data)[i];
+  case ONNXI_DTYPE_DOUBLE: return ((const double *)t->data)[i];
+  case ONNXI_DTYPE_FLOAT16: return op_f16_to_f32(((const uint16_t *)t->data)[i]);
+  default: return op_bf16_to_f32(((const uint16_t *)t->data)[i]);
+  }
+}
+
+static void dropout_put(op_tensor *t, int64_t i, double v) {
+  switch (t->dtype) {
+  case ONNXI_DTYPE_BOOL: ((bool *)t->data)[i] = v != 0; break;
+  case ONNXI_DTYPE_FLOAT: ((float *)t->data)[i] = (float)v; break;
+  case ONNXI_DTYPE_DOUBLE: ((double *)t->data)[i] = v; break;
+  case ONNXI_DTYPE_FLOAT16: ((uint16_t *)t->data)[i] = op_f32_to_f16((float)v); break;
+  default: ((uint16_t *)t->data)[i] = op_f32_to_bf16((float)v); break;
+  }
+}
+
+/* y = (x * keep) * scale, in the input's precision (float32 math for the 16-bit types). */
+static void dropout_train_run(dropout_state *s, const op_tensor *x, op_tensor *y, op_tensor *mask) {
+  if (s->seeded) op_rng_seed(&s->rng, s->seed);
+  bool wide = x->dtype == ONNXI_DTYPE_DOUBLE;
+  double scale = 1.0 / (1.0 - s->p);
+  float scale_f = (float)(1.0f / (float)(1.0 - s->p));
+  for (int64_t i = 0; i < x->count; i++) {
+    bool keep = op_rng_double(&s->rng) >= s->p;
+    double v = dropout_get(x, i);
+    dropout_put(y, i, wide ? v * keep * scale : (double)((float)v * (float)keep * scale_f));
+    if (mask) dropout_put(mask, i, keep);
+  }
+}
+
 static onnxi_status dropout_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
                                 op_tensor *const *out, int n_out) {
+  dropout_state *s = state;
+  op_tensor *mask = n_out > 1 ? out[1] : NULL;
+  if (s->training) {
+    dropout_train_run(s, in[0], out[0], mask);
+    return ONNXI_OK;
+  }
   shape_view_run(ctx, state, in, n_in, out, n_out);
-  if (n_out < 2 || !out[1]) return ONNXI_OK;
-  unsigned char one[8] = {1}; /* bool true */
-  switch (out[1]->dtype) {
-  case ONNXI_DTYPE_FLOAT: {
-    float f = 1.0f;
-    memcpy(one, &f, sizeof f);
-    break;
-  }
-  case ONNXI_DTYPE_DOUBLE: {
-    double d = 1.0;
-    memcpy(one, &d, sizeof d);
-    break;
-  }
-  case ONNXI_DTYPE_FLOAT16: {
-    uint16_t h = 0x3c00;
-    memcpy(one, &h, sizeof h);
-    break;
-  }
-  case ONNXI_DTYPE_BFLOAT16: {
-    uint16_t h = 0x3f80;
-    memcpy(one, &h, sizeof h);
-    break;
-  }
-  default: break;
-  }
-  shape_fill(out[1]->data, out[1]->count, one, shape_elem_size(out[1]->dtype));
+  for (int64_t i = 0; mask && i < mask->count; i++) dropout_put(mask, i, 1.0);
   return ONNXI_OK;
 }
 
+/* Not a view: training mode writes new values (the identity pass already removes
+ * inference-mode Dropout whose mask is unused). */
 const op_kernel op_dropout = {.name = "Dropout",
                               .state_size = sizeof(dropout_state),
-                              .flags = OP_KERNEL_VIEW,
+                              .flags = OP_KERNEL_NO_FOLD,
                               .init = dropout_init,
                               .infer = dropout_infer,
                               .run = dropout_run};
@@ -703,6 +768,83 @@ const op_kernel op_constant_of_shape = {.name = "ConstantOfShape",
                                         .init = constant_of_shape_init,
                                         .infer = constant_of_shape_infer,
                                         .run = constant_of_shape_run};
+
+/* --- EyeLike: ones on diagonal k of a 2-D tensor shaped like the input ------------------- */
+
+typedef struct eye_like_state {
+  int64_t dtype, k; /* dtype 0: the input's */
+} eye_like_state;
+
+static onnxi_status eye_like_init(op_context *ctx, void *state) {
+  eye_like_state *s = state;
+  onnxi_status st = op_io_check(ctx, 1, 1, 1, 1);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "dtype", 0, &s->dtype);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "k", 0, &s->k);
+  return st;
+}
+
+/* The bytes of 1 in a numeric dtype (false: not numeric). */
+static bool shape_one(int32_t dt, unsigned char *one) {
+  union {
+    float f; double d; uint16_t h; uint64_t u; int64_t i;
+  } v = {.u = 0};
+  switch (dt) {
+  case ONNXI_DTYPE_FLOAT: v.f = 1.0f; break;
+  case ONNXI_DTYPE_DOUBLE: v.d = 1.0; break;
+  case ONNXI_DTYPE_FLOAT16: v.h = 0x3c00; break;
+  case ONNXI_DTYPE_BFLOAT16: v.h = 0x3f80; break;
+  case ONNXI_DTYPE_STRING: case ONNXI_DTYPE_UNDEFINED: return false;
+  default: /* integers and bool, little-endian: 1 in the lowest byte */
+    if (!ir_dtype_size(dt)) return false;
+    memset(one, 0, 8);
+    one[0] = 1;
+    return true;
+  }
+  memcpy(one, &v, sizeof v);
+  return true;
+}
+
+static onnxi_status eye_like_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                   op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  const eye_like_state *s = state;
+  int32_t dt = s->dtype ? (int32_t)s->dtype : in[0]->dtype;
+  unsigned char one[8];
+  if (s->dtype < 0 || s->dtype > INT32_MAX || !shape_one(dt, one))
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "output dtype %lld is not supported",
+                    (long long)dt);
+  if (in[0]->rank != 2)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "input must be 2-D, got rank %d", in[0]->rank);
+  out[0]->dtype = dt;
+  out[0]->rank = 2;
+  memcpy(out[0]->dims, in[0]->dims, 2 * sizeof(int64_t));
+  out[0]->layout = IR_LAYOUT_PLAIN;
+  return ONNXI_OK;
+}
+
+static onnxi_status eye_like_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                 op_tensor *const *out, int n_out) {
+  (void)ctx, (void)in, (void)n_in, (void)n_out;
+  const eye_like_state *s = state;
+  op_tensor *y = out[0];
+  size_t es = shape_elem_size(y->dtype);
+  unsigned char one[8];
+  shape_one(y->dtype, one);
+  if (y->nbytes) memset(y->data, 0, y->nbytes);
+  int64_t rows = y->dims[0], cols = y->dims[1];
+  for (int64_t i = 0; i < rows; i++) {
+    if (s->k >= cols - i || s->k < -i) continue; /* column i + k outside [0, cols) */
+    memcpy((char *)y->data + (size_t)(i * cols + i + s->k) * es, one, es);
+  }
+  return ONNXI_OK;
+}
+
+const op_kernel op_eye_like = {.name = "EyeLike",
+                               .state_size = sizeof(eye_like_state),
+                               .init = eye_like_init,
+                               .layout = shape_layout,
+                               .infer = eye_like_infer,
+                               .run = eye_like_run};
 
 /* --- Range --------------------------------------------------------------------------- */
 

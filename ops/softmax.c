@@ -1,4 +1,4 @@
-/* Softmax and LogSoftmax.
+/* Softmax, LogSoftmax and Hardmax.
  *
  * Opset < 13 coerces the input to 2-D at `axis` (default 1) and normalises
  * each row; opset >= 13 normalises along the one axis `axis` (default -1).
@@ -289,3 +289,50 @@ const op_kernel op_log_softmax = {.name = "LogSoftmax",
                                   .setup = softmax_setup,
                                   .run = softmax_run,
                                   .release = softmax_release};
+
+/* --- Hardmax: 1 at the first maximum of each group, 0 elsewhere --------------------------- */
+
+static double hardmax_get(int32_t dt, const void *p, size_t i) {
+  switch (dt) {
+  case ONNXI_DTYPE_FLOAT: return ((const float *)p)[i];
+  case ONNXI_DTYPE_DOUBLE: return ((const double *)p)[i];
+  case ONNXI_DTYPE_FLOAT16: return op_f16_to_f32(((const uint16_t *)p)[i]);
+  default: return op_bf16_to_f32(((const uint16_t *)p)[i]);
+  }
+}
+
+static void hardmax_put(int32_t dt, void *p, size_t i, bool one) {
+  switch (dt) {
+  case ONNXI_DTYPE_FLOAT: ((float *)p)[i] = one; break;
+  case ONNXI_DTYPE_DOUBLE: ((double *)p)[i] = one; break;
+  case ONNXI_DTYPE_FLOAT16: ((uint16_t *)p)[i] = one ? 0x3c00 : 0; break;
+  default: ((uint16_t *)p)[i] = one ? 0x3f80 : 0; break;
+  }
+}
+
+static onnxi_status hardmax_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                op_tensor *const *out, int n_out) {
+  (void)ctx, (void)n_in, (void)n_out;
+  const softmax_state *s = state;
+  for (size_t o = 0; o < s->outer; o++) {
+    for (size_t i = 0; i < s->inner; i++) {
+      size_t base = o * s->n * s->inner + i, best = 0;
+      double m = -INFINITY;
+      for (size_t k = 0; k < s->n; k++) {
+        double v = hardmax_get(s->dtype, in[0]->data, base + k * s->inner);
+        if (v > m || (k == 0 && !(v <= m))) m = v, best = k; /* first maximum */
+      }
+      for (size_t k = 0; k < s->n; k++)
+        hardmax_put(s->dtype, out[0]->data, base + k * s->inner, k == best);
+    }
+  }
+  return ONNXI_OK;
+}
+
+/* PLAIN layout only (no layout hook): groups are logical rows. */
+const op_kernel op_hardmax = {.name = "Hardmax",
+                              .state_size = sizeof(softmax_state),
+                              .init = softmax_init,
+                              .infer = softmax_infer,
+                              .run = hardmax_run,
+                              .release = softmax_release};

@@ -1,8 +1,9 @@
 /* Elementwise unary ops: Abs, Ceil, Cos, Elu, Erf, Exp, Floor, HardSigmoid,
  * HardSwish, LeakyRelu, Log, Mish, Neg, Reciprocal, Relu, Selu, Sigmoid, Sin,
- * Softplus, Sqrt, Tanh, Clip, Not; and the fused onnxi.Swish (x * Sigmoid(x),
- * SiLU) and onnxi.MulHardSigmoid (x * HardSigmoid(x)) the swish pass makes:
- * one pass over memory instead of two.
+ * Softplus, Sqrt, Tanh, Round, Sign, Softsign, ThresholdedRelu, Shrink, Celu,
+ * Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh, Clip, Not; IsNaN and
+ * IsInf (float to bool); and the fused onnxi.Swish (x * Sigmoid(x), SiLU) and
+ * onnxi.MulHardSigmoid (x * HardSigmoid(x)) the swish pass makes.
  *
  * Each op is one line of UNARY_FLOAT_OPS (its math, generic over float and
  * double) plus, where ONNX allows integers, one line of UNARY_SIGNED_OPS;
@@ -73,6 +74,27 @@ static inline double unary_softplusd(double x) {
 #define UM_F64_sin sin
 #define UM_F32_cos cosf
 #define UM_F64_cos cos
+#define UM_F32_round nearbyintf /* half to even in the default rounding mode */
+#define UM_F64_round nearbyint
+/* the rarer trigonometric/hyperbolic ops: libm, scalar */
+#define UM_F32_tan tanf
+#define UM_F64_tan tan
+#define UM_F32_asin asinf
+#define UM_F64_asin asin
+#define UM_F32_acos acosf
+#define UM_F64_acos acos
+#define UM_F32_atan atanf
+#define UM_F64_atan atan
+#define UM_F32_sinh sinhf
+#define UM_F64_sinh sinh
+#define UM_F32_cosh coshf
+#define UM_F64_cosh cosh
+#define UM_F32_asinh asinhf
+#define UM_F64_asinh asinh
+#define UM_F32_acosh acoshf
+#define UM_F64_acosh acosh
+#define UM_F32_atanh atanhf
+#define UM_F64_atanh atanh
 #define UM_F32_softplus um_softplusf
 #define UM_F64_softplus unary_softplusd
 
@@ -106,14 +128,33 @@ static inline double unary_softplusd(double x) {
   X(MISH, mish, "Mish", UNARY_XNN_NONE, x * UM(tanh, UM(softplus, x)))                     \
   X(SWISH, swish, "onnxi.Swish", UNARY_XNN_SIGMOID, x / (1 + UM(exp, -x)))                 \
   X(MUL_HARD_SIGMOID, mul_hard_sigmoid, "onnxi.MulHardSigmoid", UNARY_XNN_NONE,            \
-    x * CLAMP01(p->alpha * x + p->beta))
+    x * CLAMP01(p->alpha * x + p->beta))                                                   \
+  X(ROUND, round, "Round", UNARY_XNN_NONE, UM(round, x))                                   \
+  X(SIGN, sign, "Sign", UNARY_XNN_NONE, SEL(x > 0, 1, SEL(x < 0, -1, x)))                  \
+  X(SOFTSIGN, softsign, "Softsign", UNARY_XNN_NONE, x / (1 + UM(abs, x)))                  \
+  X(THRESHOLDED_RELU, thresholded_relu, "ThresholdedRelu", UNARY_XNN_NONE,                 \
+    SEL(x > p->alpha, x, 0))                                                               \
+  X(SHRINK, shrink, "Shrink", UNARY_XNN_NONE,                                              \
+    SEL(x < -p->alpha, x + p->beta, SEL(x > p->alpha, x - p->beta, 0)))                    \
+  X(CELU, celu, "Celu", UNARY_XNN_NONE,                                                    \
+    SEL(x > 0, x, p->alpha * UM(expm1, x / p->alpha)))                                     \
+  X(TAN, tan, "Tan", UNARY_XNN_NONE, UM(tan, x))                                           \
+  X(ASIN, asin, "Asin", UNARY_XNN_NONE, UM(asin, x))                                       \
+  X(ACOS, acos, "Acos", UNARY_XNN_NONE, UM(acos, x))                                       \
+  X(ATAN, atan, "Atan", UNARY_XNN_NONE, UM(atan, x))                                       \
+  X(SINH, sinh, "Sinh", UNARY_XNN_NONE, UM(sinh, x))                                       \
+  X(COSH, cosh, "Cosh", UNARY_XNN_NONE, UM(cosh, x))                                       \
+  X(ASINH, asinh, "Asinh", UNARY_XNN_NONE, UM(asinh, x))                                   \
+  X(ACOSH, acosh, "Acosh", UNARY_XNN_NONE, UM(acosh, x))                                   \
+  X(ATANH, atanh, "Atanh", UNARY_XNN_NONE, UM(atanh, x))
 
 /* Ops ONNX also defines on signed integers; unary_u is the unsigned twin
  * (negation wraps like numpy instead of overflowing). */
 #define UNARY_SIGNED_OPS(X)                                    \
   X(ABS, abs, x < 0 ? (unary_t)(0 - (unary_u)x) : x)           \
   X(NEG, neg, (unary_t)(0 - (unary_u)x))                       \
-  X(RELU, relu, x < 0 ? 0 : x)
+  X(RELU, relu, x < 0 ? 0 : x)                                 \
+  X(SIGN, sign, (x > 0) - (x < 0))
 
 /* X(suffix, type, unsigned twin) */
 #define UNARY_SIGNED_TYPES(X) \
@@ -175,9 +216,11 @@ UNARY_FLOAT_OPS(UNARY_GEN_FLOAT_OP)
   UNARY_LOOP(unary_##k##_i64, int64_t, uint64_t, EXPR)
 UNARY_SIGNED_OPS(UNARY_GEN_SIGNED_OP)
 
-/* Abs of unsigned is the identity. */
+/* Abs of unsigned is the identity; Sign is 0 or 1. */
 #define UNARY_GEN_UABS(sfx, T, U) UNARY_LOOP(unary_abs_##sfx, T, U, x)
 UNARY_UNSIGNED_TYPES(UNARY_GEN_UABS)
+#define UNARY_GEN_USIGN(sfx, T, U) UNARY_LOOP(unary_sign_##sfx, T, U, x > 0)
+UNARY_UNSIGNED_TYPES(UNARY_GEN_USIGN)
 
 /* Clip on every numeric type; plain selects without arithmetic vectorise
  * as they are. min > max yields max everywhere, as the spec's
@@ -225,11 +268,13 @@ typedef struct unary_desc {
   [IR_OP_##e].i32 = unary_##k##_i32, [IR_OP_##e].i64 = unary_##k##_i64,
 #define UNARY_DESC_CLIP(sfx, T, U) [IR_OP_CLIP].sfx = unary_clip_##sfx,
 #define UNARY_DESC_UABS(sfx, T, U) [IR_OP_ABS].sfx = unary_abs_##sfx,
+#define UNARY_DESC_USIGN(sfx, T, U) [IR_OP_SIGN].sfx = unary_sign_##sfx,
 
 static const unary_desc unary_descs[IR_OP_COUNT] = {
     UNARY_FLOAT_OPS(UNARY_DESC_FLOAT)
     UNARY_SIGNED_OPS(UNARY_DESC_SIGNED)
     UNARY_UNSIGNED_TYPES(UNARY_DESC_UABS)
+    UNARY_UNSIGNED_TYPES(UNARY_DESC_USIGN)
     UNARY_SIGNED_TYPES(UNARY_DESC_CLIP)
     UNARY_UNSIGNED_TYPES(UNARY_DESC_CLIP)
     UNARY_FLOAT_TYPES(UNARY_DESC_CLIP)
@@ -243,6 +288,9 @@ static const unary_desc unary_descs[IR_OP_COUNT] = {
     [IR_OP_HARD_SIGMOID].beta = 0.5f,
     [IR_OP_MUL_HARD_SIGMOID].alpha = 0.2f,
     [IR_OP_MUL_HARD_SIGMOID].beta = 0.5f,
+    [IR_OP_THRESHOLDED_RELU].alpha = 1.0f,
+    [IR_OP_CELU].alpha = 1.0f,
+    [IR_OP_SHRINK].alpha = 0.5f, /* lambd; beta = bias */
 };
 
 /* The loop for a storage dtype; float16/bfloat16 map to the float32 loop. */
@@ -349,7 +397,9 @@ static onnxi_status unary_init(op_context *ctx, void *state) {
   /* Attributes an op does not define are simply never present. */
   if ((st = op_attr_float(ctx, "alpha", s->desc->alpha, &s->params.alpha)) != ONNXI_OK ||
       (st = op_attr_float(ctx, "beta", s->desc->beta, &s->params.beta)) != ONNXI_OK ||
-      (st = op_attr_float(ctx, "gamma", s->desc->gamma, &s->params.gamma)) != ONNXI_OK)
+      (st = op_attr_float(ctx, "gamma", s->desc->gamma, &s->params.gamma)) != ONNXI_OK ||
+      (st = op_attr_float(ctx, "lambd", s->params.alpha, &s->params.alpha)) != ONNXI_OK ||
+      (st = op_attr_float(ctx, "bias", s->params.beta, &s->params.beta)) != ONNXI_OK)
     return st;
   if (op == IR_OP_CLIP && ctx->opset < 11) {
     s->clip_attrs = true;
@@ -548,3 +598,65 @@ static void unary_release(void *state) {
 UNARY_FLOAT_OPS(UNARY_KERNEL_FLOAT)
 UNARY_KERNEL(CLIP, clip, "Clip")
 UNARY_KERNEL(NOT, not, "Not")
+
+/* --- IsNaN, IsInf: float classes to bool ------------------------------------------ */
+
+typedef struct unary_class_state {
+  bool pos, neg; /* IsInf: detect_positive / detect_negative */
+} unary_class_state;
+
+static onnxi_status unary_class_init(op_context *ctx, void *state) {
+  unary_class_state *s = state;
+  int64_t pos = 1, neg = 1;
+  onnxi_status st = op_io_check(ctx, 1, 1, 1, 1);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "detect_positive", 1, &pos);
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "detect_negative", 1, &neg);
+  s->pos = pos != 0;
+  s->neg = neg != 0;
+  return st;
+}
+
+static onnxi_status unary_class_infer(op_context *ctx, void *state, op_tensor *const *in,
+                                      int n_in, op_tensor *const *out, int n_out) {
+  (void)state, (void)n_in, (void)n_out;
+  int32_t dt = in[0]->dtype;
+  if (dt != ONNXI_DTYPE_FLOAT && dt != ONNXI_DTYPE_DOUBLE && dt != ONNXI_DTYPE_FLOAT16 &&
+      dt != ONNXI_DTYPE_BFLOAT16)
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "input dtype %s is not supported",
+                    onnxi_dtype_name((onnxi_dtype)dt));
+  op_tensor_like(out[0], in[0]);
+  out[0]->dtype = ONNXI_DTYPE_BOOL;
+  return ONNXI_OK;
+}
+
+static double unary_class_get(const op_tensor *t, int64_t i) {
+  switch (t->dtype) {
+  case ONNXI_DTYPE_FLOAT: return ((const float *)t->data)[i];
+  case ONNXI_DTYPE_DOUBLE: return ((const double *)t->data)[i];
+  case ONNXI_DTYPE_FLOAT16: return op_f16_to_f32(((const uint16_t *)t->data)[i]);
+  default: return op_bf16_to_f32(((const uint16_t *)t->data)[i]);
+  }
+}
+
+static onnxi_status unary_class_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                    op_tensor *const *out, int n_out) {
+  (void)n_in, (void)n_out;
+  const unary_class_state *s = state;
+  bool nan = ctx->node->op == IR_OP_IS_NAN;
+  bool *y = out[0]->data;
+  for (int64_t i = 0; i < in[0]->count; i++) {
+    double v = unary_class_get(in[0], i);
+    y[i] = nan ? isnan(v) : (isinf(v) && (v > 0 ? s->pos : s->neg));
+  }
+  return ONNXI_OK;
+}
+
+#define UNARY_CLASS_KERNEL(k, n)                                                    \
+  const op_kernel op_##k = {.name = n,                                              \
+                            .state_size = sizeof(unary_class_state),                \
+                            .init = unary_class_init,                               \
+                            .layout = op_layout_follow,                             \
+                            .infer = unary_class_infer,                             \
+                            .run = unary_class_run};
+UNARY_CLASS_KERNEL(is_nan, "IsNaN")
+UNARY_CLASS_KERNEL(is_inf, "IsInf")

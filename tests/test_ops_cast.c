@@ -15,17 +15,7 @@
 
 #include "kernel.h"
 #include "op_test.h"
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define F32(...) ((const float[]){__VA_ARGS__})
-#define F64(...) ((const double[]){__VA_ARGS__})
-#define I8(...) ((const int8_t[]){__VA_ARGS__})
-#define I32(...) ((const int32_t[]){__VA_ARGS__})
-#define I64(...) ((const int64_t[]){__VA_ARGS__})
-#define U8(...) ((const uint8_t[]){__VA_ARGS__})
-#define U16(...) ((const uint16_t[]){__VA_ARGS__})
-#define U64(...) ((const uint64_t[]){__VA_ARGS__})
-#define S(str) ((ir_string){sizeof(str) - 1, (char *)(str)})
+#include "test_literals.h"
 
 /* X (dtype `from`, graph input or initializer) -> Cast(to) -> Y. */
 static void build_cast(op_test *t, int64_t opset, int32_t from, int32_t to, int n, const void *x,
@@ -280,13 +270,52 @@ static void test_errors(void **state) {
   expect_error(&t, ONNXI_ERR_RUNTIME, "element 0");
 }
 
+/* --- CastLike: the dtype comes from input 2, whose values are never read --- */
+
+static void castlike_check(int32_t from, int32_t like, int n, const void *x, const void *like_data,
+                           const void *want) {
+  for (int constant = 0; constant <= 1; constant++) {
+    op_test t;
+    op_test_init(&t, 15);
+    int in[2];
+    in[0] = op_test_input(&t, "X", from, 1, D(n), x);
+    in[1] = constant ? op_test_const(&t, "L", like, 1, D(1), like_data)
+                     : op_test_input(&t, "L", like, 1, D(1), like_data);
+    int y = op_test_value(&t, "Y");
+    op_test_node(&t, "CastLike", in, 2, &y, 1);
+    op_test_output(&t, y);
+    if (op_test_run(&t, 1) != ONNXI_OK) fail_msg("%d like %d: %s", from, like, t.err.message);
+    op_test_expect(&t, 0, like, 1, D(n), want, 0, 0);
+    op_test_release(&t);
+  }
+}
+
+static void test_castlike(void **state) {
+  (void)state;
+  /* numpy: np.float32([1, .5, -2, 65504, 1e-8]).astype(np.float16) */
+  castlike_check(FLOAT, FLOAT16, 5, F32(1, 0.5f, -2, 65504, 1e-8f), U16(0),
+                 U16(0x3c00, 0x3800, 0xc000, 0x7bff, 0x0000));
+  /* np.float64([2.7, -2.7, 300.5]).astype(np.int32) truncates toward zero */
+  castlike_check(DOUBLE, INT32, 3, F64(2.7, -2.7, 300.5), I32(99), I32(2, -2, 300));
+  castlike_check(INT64, FLOAT, 2, I64(3, -1), F32(0.25f), F32(3, -1));
+  castlike_check(FLOAT, STRING, 2, F32(0.5f, -3), STR(S("x")), STR(S("0.5"), S("-3.0")));
+
+  op_test t;
+  op_test_init(&t, 15);
+  int x = op_test_input(&t, "X", FLOAT, 1, D(1), F32(1));
+  int y = op_test_value(&t, "Y");
+  op_test_node(&t, "CastLike", &x, 1, &y, 1);
+  op_test_output(&t, y);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "CastLike");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_matrix),       cmocka_unit_test(test_float_to_int),
       cmocka_unit_test(test_int_and_bool), cmocka_unit_test(test_half),
       cmocka_unit_test(test_to_string),    cmocka_unit_test(test_from_string),
       cmocka_unit_test(test_old_opsets),   cmocka_unit_test(test_shapes),
-      cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_errors),       cmocka_unit_test(test_castlike),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

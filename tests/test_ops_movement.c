@@ -15,38 +15,7 @@
 #include <cmocka.h>
 
 #include "op_test.h"
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define F32(...) ((const float[]){__VA_ARGS__})
-#define I8(...) ((const int8_t[]){__VA_ARGS__})
-#define I16(...) ((const int16_t[]){__VA_ARGS__})
-#define I32(...) ((const int32_t[]){__VA_ARGS__})
-#define I64(...) ((const int64_t[]){__VA_ARGS__})
-#define S(x) \
-  { sizeof(x) - 1, (char *)(x) }
-#define NONE ((const int64_t *)NULL)
-
-enum {
-  FLOAT = ONNXI_DTYPE_FLOAT,
-  UINT8 = ONNXI_DTYPE_UINT8,
-  INT8 = ONNXI_DTYPE_INT8,
-  INT16 = ONNXI_DTYPE_INT16,
-  INT32 = ONNXI_DTYPE_INT32,
-  INT64 = ONNXI_DTYPE_INT64,
-  STRING = ONNXI_DTYPE_STRING
-};
-
-typedef struct tin {
-  int32_t dtype; /* 0: omitted */
-  int rank;
-  const int64_t *dims;
-  const void *data;
-  bool is_const;
-} tin;
-
-#define IN(dt, r, d, v) ((tin){dt, r, d, v, false})
-#define CONST(dt, r, d, v) ((tin){dt, r, d, v, true})
-#define OMIT ((tin){0, 0, NULL, NULL, false})
+#include "test_literals.h"
 
 static float iota[64];
 
@@ -991,8 +960,214 @@ static void test_io_counts(void **state) {
   expect_error(&t, ONNXI_ERR_INVALID_MODEL, "inputs 'starts' and 'ends' are required");
 }
 
+/* --- GatherElements / ScatterElements (numbers from the ONNX operator docs and
+ * numpy: np.take_along_axis / np.put_along_axis) --- */
+
+static void test_gather_elements(void **state) {
+  (void)state;
+  op_test t;
+  int n = build(&t, 13, "GatherElements", 2,
+                (tin[]){IN(FLOAT, 2, D(2, 2), F32(1, 2, 3, 4)),
+                        IN(INT64, 2, D(2, 2), I64(0, 0, 1, 0))},
+                1);
+  op_test_attr_int(&t, n, "axis", 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(2, 2), F32(1, 1, 4, 3), 0, 0);
+  op_test_release(&t);
+  /* axis 0, negative index, indices smaller than data: [[1,2,3],[4,5,6],[7,8,9]] */
+  build(&t, 13, "GatherElements", 2,
+        (tin[]){IN(INT16, 2, D(3, 3), I16(1, 2, 3, 4, 5, 6, 7, 8, 9)),
+                CONST(INT32, 2, D(2, 3), I32(1, 2, 0, 2, 0, -3))},
+        1);
+  run_ok(&t, 2);
+  op_test_expect(&t, 0, INT16, 2, D(2, 3), I16(4, 8, 3, 7, 2, 3), 0, 0);
+  op_test_release(&t);
+  build(&t, 13, "GatherElements", 2,
+        (tin[]){IN(FLOAT, 1, D(3), F32(1, 2, 3)), IN(INT64, 1, D(1), I64(3))}, 1);
+  expect_error(&t, ONNXI_ERR_RUNTIME, "index 3 (at position 0) is out of range");
+  build(&t, 13, "GatherElements", 2,
+        (tin[]){IN(FLOAT, 1, D(3), F32(1, 2, 3)), CONST(INT64, 1, D(1), I64(-4))}, 1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "out of range");
+  build(&t, 13, "GatherElements", 2,
+        (tin[]){IN(FLOAT, 2, D(1, 3), F32(1, 2, 3)), IN(INT64, 2, D(1, 4), I64(0, 0, 0, 0))}, 1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "dim 1 is 4, larger than data's 3");
+}
+
+static void test_scatter_elements(void **state) {
+  (void)state;
+  op_test t;
+  build(&t, 13, "ScatterElements", 3,
+        (tin[]){IN(FLOAT, 2, D(3, 3), F32(0, 0, 0, 0, 0, 0, 0, 0, 0)),
+                IN(INT64, 2, D(2, 3), I64(1, 0, 2, 0, 2, 1)),
+                IN(FLOAT, 2, D(2, 3), F32(1, 1.1f, 1.2f, 2, 2.1f, 2.2f))},
+        1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(3, 3), F32(2, 1.1f, 0, 1, 0, 2.2f, 0, 2.1f, 1.2f), 0, 0);
+  op_test_release(&t);
+  /* axis 1, repeated index with reduction add (opset 16), negative index */
+  int n = build(&t, 16, "ScatterElements", 3,
+                (tin[]){IN(INT64, 2, D(1, 5), I64(1, 2, 3, 4, 5)),
+                        IN(INT32, 2, D(1, 3), I32(1, -4, 4)), IN(INT64, 2, D(1, 3), I64(10, 20, 7))},
+                1);
+  op_test_attr_int(&t, n, "axis", 1);
+  op_test_attr_string(&t, n, "reduction", "add");
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, INT64, 2, D(1, 5), I64(1, 32, 3, 4, 12), 0, 0);
+  op_test_release(&t);
+  /* the opset 9 name */
+  build(&t, 9, "Scatter", 3,
+        (tin[]){IN(FLOAT, 1, D(3), F32(1, 2, 3)), IN(INT64, 1, D(1), I64(2)),
+                IN(FLOAT, 1, D(1), F32(9))},
+        1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 1, D(3), F32(1, 2, 9), 0, 0);
+  op_test_release(&t);
+  build(&t, 13, "ScatterElements", 3,
+        (tin[]){IN(FLOAT, 1, D(3), F32(1, 2, 3)), IN(INT64, 1, D(2), I64(0, 1)),
+                IN(FLOAT, 1, D(1), F32(9))},
+        1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "shape of 'indices'");
+  build(&t, 13, "ScatterElements", 3,
+        (tin[]){IN(FLOAT, 1, D(3), F32(1, 2, 3)), IN(INT64, 1, D(1), I64(7)),
+                IN(FLOAT, 1, D(1), F32(9))},
+        1);
+  expect_error(&t, ONNXI_ERR_RUNTIME, "index 7");
+}
+
+/* --- Trilu (numpy np.triu / np.tril) --- */
+
+static void test_trilu(void **state) {
+  (void)state;
+  op_test t;
+  const float *x = F32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+  build(&t, 14, "Trilu", 2, (tin[]){IN(FLOAT, 2, D(3, 4), x), CONST(INT64, 0, NONE, I64(1))}, 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(3, 4), F32(0, 2, 3, 4, 0, 0, 7, 8, 0, 0, 0, 12), 0, 0);
+  op_test_release(&t);
+  int n = build(&t, 14, "Trilu", 2, (tin[]){IN(FLOAT, 2, D(3, 4), x), IN(INT64, 0, NONE, I64(-1))},
+                1);
+  op_test_attr_int(&t, n, "upper", 0);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(3, 4), F32(0, 0, 0, 0, 5, 0, 0, 0, 9, 10, 0, 0), 0, 0);
+  op_test_release(&t);
+  /* k beyond the matrix keeps everything; huge k does not overflow */
+  build(&t, 14, "Trilu", 2, (tin[]){IN(FLOAT, 2, D(3, 4), x), CONST(INT64, 0, NONE, I64(-5))}, 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(3, 4), x, 0, 0);
+  op_test_release(&t);
+  build(&t, 14, "Trilu", 2,
+        (tin[]){IN(FLOAT, 2, D(3, 4), x), CONST(INT64, 0, NONE, I64(INT64_MAX))}, 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(3, 4), F32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 0, 0);
+  op_test_release(&t);
+  /* batched, int64, no k */
+  n = build(&t, 14, "Trilu", 1, &IN(INT64, 3, D(2, 2, 2), I64(1, 2, 3, 4, 5, 6, 7, 8)), 1);
+  op_test_attr_int(&t, n, "upper", 0);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, INT64, 3, D(2, 2, 2), I64(1, 0, 3, 4, 5, 0, 7, 8), 0, 0);
+  op_test_release(&t);
+  build(&t, 14, "Trilu", 1, &IN(FLOAT, 1, D(3), x), 1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "rank >= 2");
+}
+
+/* --- GatherND / OneHot (ONNX operator doc examples; np.eye for one-hot) --- */
+
+static void test_gather_nd(void **state) {
+  (void)state;
+  op_test t;
+  /* data [[0,1],[2,3]], indices [[0,0],[1,1]] -> [0, 3]; [[1],[0]] -> rows */
+  build(&t, 13, "GatherND", 2,
+        (tin[]){IN(INT32, 2, D(2, 2), I32(0, 1, 2, 3)), IN(INT64, 2, D(2, 2), I64(0, 0, 1, 1))}, 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, INT32, 1, D(2), I32(0, 3), 0, 0);
+  op_test_release(&t);
+  build(&t, 13, "GatherND", 2,
+        (tin[]){IN(FLOAT, 2, D(2, 2), F32(0, 1, 2, 3)), IN(INT64, 2, D(2, 1), I64(1, -2))}, 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(2, 2), F32(2, 3, 0, 1), 0, 0);
+  op_test_release(&t);
+  /* batch_dims 1: data [[[0,1],[2,3]],[[4,5],[6,7]]], indices [[1],[0]] -> [[2,3],[4,5]] */
+  int n = build(&t, 13, "GatherND", 2,
+                (tin[]){IN(FLOAT, 3, D(2, 2, 2), F32(0, 1, 2, 3, 4, 5, 6, 7)),
+                        IN(INT64, 2, D(2, 1), I64(1, 0))},
+                1);
+  op_test_attr_int(&t, n, "batch_dims", 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(2, 2), F32(2, 3, 4, 5), 0, 0);
+  op_test_release(&t);
+  build(&t, 13, "GatherND", 2,
+        (tin[]){IN(FLOAT, 2, D(2, 2), F32(0, 1, 2, 3)), IN(INT64, 2, D(1, 2), I64(0, 2))}, 1);
+  expect_error(&t, ONNXI_ERR_RUNTIME, "index tuple 0 is out of range");
+  build(&t, 13, "GatherND", 2,
+        (tin[]){IN(FLOAT, 2, D(2, 2), F32(0, 1, 2, 3)), IN(INT64, 2, D(1, 3), I64(0, 0, 0))}, 1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "do not fit data");
+}
+
+static void test_one_hot(void **state) {
+  (void)state;
+  op_test t;
+  /* indices [0, -1, 2, 7] with depth 3: -1 is the last class, 7 is out of range (all off) */
+  build(&t, 11, "OneHot", 3,
+        (tin[]){IN(INT64, 1, D(4), I64(0, -1, 2, 7)), CONST(FLOAT, 0, NONE, F32(3)),
+                IN(FLOAT, 1, D(2), F32(-1, 5))},
+        1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(4, 3), F32(5, -1, -1, -1, -1, 5, -1, -1, 5, -1, -1, -1), 0, 0);
+  op_test_release(&t);
+  /* axis 0, float indices truncate, int32 values */
+  int n = build(&t, 11, "OneHot", 3,
+                (tin[]){IN(FLOAT, 1, D(2), F32(1.7f, 0)), IN(INT64, 1, D(1), I64(2)),
+                        IN(INT32, 1, D(2), I32(0, 1))},
+                1);
+  op_test_attr_int(&t, n, "axis", 0);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, INT32, 2, D(2, 2), I32(0, 1, 1, 0), 0, 0);
+  op_test_release(&t);
+  build(&t, 11, "OneHot", 3,
+        (tin[]){IN(INT64, 1, D(1), I64(0)), CONST(INT64, 0, NONE, I64(0)),
+                IN(FLOAT, 1, D(2), F32(0, 1))},
+        1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "input 'depth' is 0");
+}
+
+/* --- Compress (numpy np.compress) --- */
+
+static void test_compress(void **state) {
+  (void)state;
+  op_test t;
+  const float *x = F32(1, 2, 3, 4, 5, 6);
+  int n = build(&t, 11, "Compress", 2,
+                (tin[]){IN(FLOAT, 2, D(3, 2), x), CONST(BOOL, 1, D(3), U8(0, 1, 1))}, 1);
+  op_test_attr_int(&t, n, "axis", 0);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(2, 2), F32(3, 4, 5, 6), 0, 0);
+  op_test_release(&t);
+  /* axis -1 with a short condition (a graph input, known when planning) */
+  n = build(&t, 11, "Compress", 2,
+            (tin[]){IN(FLOAT, 2, D(3, 2), x), IN(BOOL, 1, D(1), U8(1))}, 1);
+  op_test_attr_int(&t, n, "axis", -1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 2, D(3, 1), F32(1, 3, 5), 0, 0);
+  op_test_release(&t);
+  /* no axis: flattened */
+  build(&t, 11, "Compress", 2,
+        (tin[]){IN(FLOAT, 2, D(3, 2), x), CONST(BOOL, 1, D(5), U8(1, 0, 0, 1, 1))}, 1);
+  run_ok(&t, 1);
+  op_test_expect(&t, 0, FLOAT, 1, D(3), F32(1, 4, 5), 0, 0);
+  op_test_release(&t);
+  build(&t, 11, "Compress", 2,
+        (tin[]){IN(FLOAT, 1, D(2), x), CONST(BOOL, 1, D(3), U8(1, 0, 1))}, 1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "has 3 entries for 2");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_compress),
+      cmocka_unit_test(test_gather_nd),
+      cmocka_unit_test(test_one_hot),
+      cmocka_unit_test(test_trilu),
+      cmocka_unit_test(test_gather_elements),
+      cmocka_unit_test(test_scatter_elements),
       cmocka_unit_test(test_transpose_small),
       cmocka_unit_test(test_transpose_dtypes),
       cmocka_unit_test(test_transpose_threads),

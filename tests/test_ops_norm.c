@@ -14,9 +14,7 @@
 #include <cmocka.h>
 
 #include "op_test.h"
-
-#define F ONNXI_DTYPE_FLOAT
-#define DIMS(...) ((const int64_t[]){__VA_ARGS__})
+#include "test_literals.h"
 
 static const float S3[] = {1, 0.5f, 2}, B3[] = {0, 1, -1}, M3[] = {0.5f, -1, 2},
                    V3[] = {1, 4, 0.25f};
@@ -33,18 +31,18 @@ static void bn_case(int64_t opset, int rank, const int64_t *dims, const float *x
   op_test t;
   op_test_init(&t, opset);
   int ids[5];
-  ids[0] = op_test_input(&t, "X", F, rank, dims, x);
+  ids[0] = op_test_input(&t, "X", FLOAT, rank, dims, x);
   const float *p[4] = {S3, B3, M3, V3};
   static const char *names[4] = {"scale", "B", "mean", "var"};
   for (int k = 0; k < 4; k++)
-    ids[k + 1] = const_params ? op_test_const(&t, names[k], F, 1, DIMS(3), p[k])
-                              : op_test_input(&t, names[k], F, 1, DIMS(3), p[k]);
+    ids[k + 1] = const_params ? op_test_const(&t, names[k], FLOAT, 1, D(3), p[k])
+                              : op_test_input(&t, names[k], FLOAT, 1, D(3), p[k]);
   int y = op_test_value(&t, "Y");
   int n = op_test_node(&t, "BatchNormalization", ids, 5, (int[]){y}, 1);
   if (eps != 1e-5f) op_test_attr_float(&t, n, "epsilon", eps);
   op_test_output(&t, y);
   if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s", t.err.message);
-  op_test_expect(&t, 0, F, rank, dims, want, 1e-5, 1e-5);
+  op_test_expect(&t, 0, FLOAT, rank, dims, want, 1e-5, 1e-5);
   op_test_release(&t);
 }
 
@@ -66,10 +64,10 @@ static void test_bn_nhwc_and_plain(void **state) {
   for (int v = 0; v < 4; v++) {
     bool c = v & 1;
     int threads = 1 + (v >> 1);
-    bn_case(15, 4, DIMS(1, 3, 2, 2), X4, c, 1e-5f, want4, threads);
-    bn_case(9, 4, DIMS(1, 3, 2, 2), X4, c, 0.5f, want4_eps, threads);
-    bn_case(13, 3, DIMS(2, 3, 2), x3, c, 1e-5f, want3, threads);
-    bn_case(7, 2, DIMS(2, 3), x2, c, 1e-5f, want2, threads);
+    bn_case(15, 4, D(1, 3, 2, 2), X4, c, 1e-5f, want4, threads);
+    bn_case(9, 4, D(1, 3, 2, 2), X4, c, 0.5f, want4_eps, threads);
+    bn_case(13, 3, D(2, 3, 2), x3, c, 1e-5f, want3, threads);
+    bn_case(7, 2, D(2, 3), x2, c, 1e-5f, want2, threads);
   }
 }
 
@@ -85,9 +83,9 @@ static void test_bn_training(void **state) {
     op_test t;
     op_test_init(&t, 15);
     int ids[5] = {
-        op_test_input(&t, "X", F, 4, DIMS(1, 3, 2, 2), X4),
-        op_test_const(&t, "s", F, 1, DIMS(3), S3), op_test_const(&t, "b", F, 1, DIMS(3), B3),
-        op_test_input(&t, "m", F, 1, DIMS(3), M3), op_test_input(&t, "v", F, 1, DIMS(3), V3)};
+        op_test_input(&t, "X", FLOAT, 4, D(1, 3, 2, 2), X4),
+        op_test_const(&t, "s", FLOAT, 1, D(3), S3), op_test_const(&t, "b", FLOAT, 1, D(3), B3),
+        op_test_input(&t, "m", FLOAT, 1, D(3), M3), op_test_input(&t, "v", FLOAT, 1, D(3), V3)};
     int y = op_test_value(&t, "Y"), rm = op_test_value(&t, "rm"), rv = op_test_value(&t, "rv");
     int n = op_test_node(&t, "BatchNormalization", ids, 5, (int[]){y, rm, rv}, 3);
     op_test_attr_int(&t, n, "training_mode", 1);
@@ -95,9 +93,9 @@ static void test_bn_training(void **state) {
     op_test_output(&t, rm);
     op_test_output(&t, rv);
     if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s", t.err.message);
-    op_test_expect(&t, 0, F, 4, DIMS(1, 3, 2, 2), want_y, 1e-5, 1e-5);
-    op_test_expect(&t, 1, F, 1, DIMS(3), want_m, 1e-6, 1e-6);
-    op_test_expect(&t, 2, F, 1, DIMS(3), want_v, 1e-6, 1e-6);
+    op_test_expect(&t, 0, FLOAT, 4, D(1, 3, 2, 2), want_y, 1e-5, 1e-5);
+    op_test_expect(&t, 1, FLOAT, 1, D(3), want_m, 1e-6, 1e-6);
+    op_test_expect(&t, 2, FLOAT, 1, D(3), want_v, 1e-6, 1e-6);
     op_test_release(&t);
   }
 }
@@ -113,15 +111,15 @@ static void test_bn_spatial0_and_double(void **state) {
   op_test t;
   op_test_init(&t, 7);
   int ids[5] = {
-      op_test_input(&t, "X", F, 3, DIMS(2, 2, 3), x), op_test_const(&t, "s", F, 2, DIMS(2, 3), p),
-      op_test_const(&t, "b", F, 2, DIMS(2, 3), b), op_test_const(&t, "m", F, 2, DIMS(2, 3), m),
-      op_test_const(&t, "v", F, 2, DIMS(2, 3), p)};
+      op_test_input(&t, "X", FLOAT, 3, D(2, 2, 3), x), op_test_const(&t, "s", FLOAT, 2, D(2, 3), p),
+      op_test_const(&t, "b", FLOAT, 2, D(2, 3), b), op_test_const(&t, "m", FLOAT, 2, D(2, 3), m),
+      op_test_const(&t, "v", FLOAT, 2, D(2, 3), p)};
   int y = op_test_value(&t, "Y");
   int n = op_test_node(&t, "BatchNormalization", ids, 5, (int[]){y}, 1);
   op_test_attr_int(&t, n, "spatial", 0);
   op_test_output(&t, y);
   if (op_test_run(&t, 1) != ONNXI_OK) fail_msg("%s", t.err.message);
-  op_test_expect(&t, 0, F, 3, DIMS(2, 2, 3), want, 1e-5, 1e-5);
+  op_test_expect(&t, 0, FLOAT, 3, D(2, 2, 3), want, 1e-5, 1e-5);
   op_test_release(&t);
 
   /* double input with float parameters (opset 15 allows mixed T, T1, T2) */
@@ -133,14 +131,14 @@ static void test_bn_spatial0_and_double(void **state) {
   for (int i = 0; i < 12; i++) xd[i] = X4[i], wd[i] = want4[i];
   op_test_init(&t, 15);
   int idd[5] = {
-      op_test_input(&t, "X", ONNXI_DTYPE_DOUBLE, 4, DIMS(1, 3, 2, 2), xd),
-      op_test_const(&t, "s", F, 1, DIMS(3), S3), op_test_const(&t, "b", F, 1, DIMS(3), B3),
-      op_test_const(&t, "m", F, 1, DIMS(3), M3), op_test_const(&t, "v", F, 1, DIMS(3), V3)};
+      op_test_input(&t, "X", ONNXI_DTYPE_DOUBLE, 4, D(1, 3, 2, 2), xd),
+      op_test_const(&t, "s", FLOAT, 1, D(3), S3), op_test_const(&t, "b", FLOAT, 1, D(3), B3),
+      op_test_const(&t, "m", FLOAT, 1, D(3), M3), op_test_const(&t, "v", FLOAT, 1, D(3), V3)};
   y = op_test_value(&t, "Y");
   op_test_node(&t, "BatchNormalization", idd, 5, (int[]){y}, 1);
   op_test_output(&t, y);
   if (op_test_run(&t, 2) != ONNXI_OK) fail_msg("%s", t.err.message);
-  op_test_expect(&t, 0, ONNXI_DTYPE_DOUBLE, 4, DIMS(1, 3, 2, 2), wd, 1e-6, 1e-6);
+  op_test_expect(&t, 0, ONNXI_DTYPE_DOUBLE, 4, D(1, 3, 2, 2), wd, 1e-6, 1e-6);
   op_test_release(&t);
 }
 
@@ -149,9 +147,9 @@ static void bn_error(int64_t opset, int64_t c_params, const char *attr, int64_t 
   x4_fill();
   op_test t;
   op_test_init(&t, opset);
-  int ids[5] = {op_test_input(&t, "X", F, 4, DIMS(1, 3, 2, 2), X4)};
+  int ids[5] = {op_test_input(&t, "X", FLOAT, 4, D(1, 3, 2, 2), X4)};
   static const char *names[4] = {"scale", "B", "mean", "var"};
-  for (int k = 0; k < 4; k++) ids[k + 1] = op_test_const(&t, names[k], F, 1, DIMS(c_params), X4);
+  for (int k = 0; k < 4; k++) ids[k + 1] = op_test_const(&t, names[k], FLOAT, 1, D(c_params), X4);
   int y = op_test_value(&t, "Y");
   int n = op_test_node(&t, "BatchNormalization", ids, 5, (int[]){y}, 1);
   if (attr) op_test_attr_int(&t, n, attr, v);
@@ -168,9 +166,9 @@ static void test_bn_errors(void **state) {
   op_test t;
   op_test_init(&t, 15);
   x4_fill();
-  int ids[3] = {op_test_input(&t, "X", F, 4, DIMS(1, 3, 2, 2), X4),
-                op_test_const(&t, "s", F, 1, DIMS(3), S3),
-                op_test_const(&t, "b", F, 1, DIMS(3), B3)};
+  int ids[3] = {op_test_input(&t, "X", FLOAT, 4, D(1, 3, 2, 2), X4),
+                op_test_const(&t, "s", FLOAT, 1, D(3), S3),
+                op_test_const(&t, "b", FLOAT, 1, D(3), B3)};
   int y = op_test_value(&t, "Y");
   op_test_node(&t, "BatchNormalization", ids, 3, (int[]){y}, 1);
   op_test_output(&t, y);
@@ -188,17 +186,17 @@ static void in_case(int rank, const int64_t *dims, const float *x, bool const_pa
                     const float *want, int threads) {
   op_test t;
   op_test_init(&t, 13);
-  int ids[3] = {op_test_input(&t, "X", F, rank, dims, x)};
-  ids[1] = const_params ? op_test_const(&t, "s", F, 1, DIMS(dims[1]), S3)
-                        : op_test_input(&t, "s", F, 1, DIMS(dims[1]), S3);
-  ids[2] = const_params ? op_test_const(&t, "b", F, 1, DIMS(dims[1]), B3)
-                        : op_test_input(&t, "b", F, 1, DIMS(dims[1]), B3);
+  int ids[3] = {op_test_input(&t, "X", FLOAT, rank, dims, x)};
+  ids[1] = const_params ? op_test_const(&t, "s", FLOAT, 1, D(dims[1]), S3)
+                        : op_test_input(&t, "s", FLOAT, 1, D(dims[1]), S3);
+  ids[2] = const_params ? op_test_const(&t, "b", FLOAT, 1, D(dims[1]), B3)
+                        : op_test_input(&t, "b", FLOAT, 1, D(dims[1]), B3);
   int y = op_test_value(&t, "Y");
   int n = op_test_node(&t, "InstanceNormalization", ids, 3, (int[]){y}, 1);
   if (eps != 1e-5f) op_test_attr_float(&t, n, "epsilon", eps);
   op_test_output(&t, y);
   if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s", t.err.message);
-  op_test_expect(&t, 0, F, rank, dims, want, 1e-5, 1e-5);
+  op_test_expect(&t, 0, FLOAT, rank, dims, want, 1e-5, 1e-5);
   op_test_release(&t);
 }
 
@@ -253,8 +251,8 @@ static void test_in_nhwc_and_plain(void **state) {
                                 -0.17892915f,
                                 -1.2736902f};
   for (int v = 0; v < 4; v++) {
-    in_case(4, DIMS(2, 3, 2, 2), XI, v & 1, 1e-5f, want4, 1 + (v >> 1));
-    in_case(3, DIMS(2, 3, 4), XI, v & 1, 0.1f, want3, 1 + (v >> 1));
+    in_case(4, D(2, 3, 2, 2), XI, v & 1, 1e-5f, want4, 1 + (v >> 1));
+    in_case(3, D(2, 3, 4), XI, v & 1, 0.1f, want3, 1 + (v >> 1));
   }
 }
 
@@ -287,14 +285,14 @@ static void test_in_random_many_channels(void **state) {
   for (int threads = 1; threads <= 2; threads++) {
     op_test t;
     op_test_init(&t, 13);
-    int ids[3] = {op_test_input(&t, "X", F, 4, DIMS(N, C, H, W), x),
-                  op_test_const(&t, "s", F, 1, DIMS(C), sc),
-                  op_test_const(&t, "b", F, 1, DIMS(C), bi)};
+    int ids[3] = {op_test_input(&t, "X", FLOAT, 4, D(N, C, H, W), x),
+                  op_test_const(&t, "s", FLOAT, 1, D(C), sc),
+                  op_test_const(&t, "b", FLOAT, 1, D(C), bi)};
     int y = op_test_value(&t, "Y");
     op_test_node(&t, "InstanceNormalization", ids, 3, (int[]){y}, 1);
     op_test_output(&t, y);
     if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s", t.err.message);
-    op_test_expect(&t, 0, F, 4, DIMS(N, C, H, W), want, 1e-4, 1e-4);
+    op_test_expect(&t, 0, FLOAT, 4, D(N, C, H, W), want, 1e-4, 1e-4);
     op_test_release(&t);
   }
   free(x), free(want);
@@ -304,9 +302,9 @@ static void test_in_errors(void **state) {
   (void)state;
   op_test t;
   op_test_init(&t, 13);
-  int ids[3] = {op_test_input(&t, "X", F, 4, DIMS(2, 3, 2, 2), XI),
-                op_test_const(&t, "s", F, 1, DIMS(2), S3),
-                op_test_const(&t, "b", F, 1, DIMS(3), B3)};
+  int ids[3] = {op_test_input(&t, "X", FLOAT, 4, D(2, 3, 2, 2), XI),
+                op_test_const(&t, "s", FLOAT, 1, D(2), S3),
+                op_test_const(&t, "b", FLOAT, 1, D(3), B3)};
   int y = op_test_value(&t, "Y");
   op_test_node(&t, "InstanceNormalization", ids, 3, (int[]){y}, 1);
   op_test_output(&t, y);
@@ -315,9 +313,9 @@ static void test_in_errors(void **state) {
   op_test_release(&t);
 
   op_test_init(&t, 13);
-  int ids2[3] = {op_test_input(&t, "X", F, 2, DIMS(2, 3), XI),
-                 op_test_const(&t, "s", F, 1, DIMS(3), S3),
-                 op_test_const(&t, "b", F, 1, DIMS(3), B3)};
+  int ids2[3] = {op_test_input(&t, "X", FLOAT, 2, D(2, 3), XI),
+                 op_test_const(&t, "s", FLOAT, 1, D(3), S3),
+                 op_test_const(&t, "b", FLOAT, 1, D(3), B3)};
   y = op_test_value(&t, "Y");
   int n = op_test_node(&t, "InstanceNormalization", ids2, 3, (int[]){y}, 1);
   op_test_attr_float(&t, n, "epsilon", -1.0f);
@@ -363,9 +361,9 @@ static onnxi_status gn_build_run(const gn_case_def *d, bool const_params, int th
   op_test_init(t, 18);
   int (*param)(op_test *, const char *, int32_t, int, const int64_t *, const void *) =
       const_params ? op_test_const : op_test_input;
-  int ids[3] = {op_test_input(t, "X", F, d->rank, d->dims, d->x),
-                param(t, "scale", F, 1, DIMS(d->n_params), d->scale),
-                param(t, "bias", F, 1, DIMS(d->n_params), d->bias)};
+  int ids[3] = {op_test_input(t, "X", FLOAT, d->rank, d->dims, d->x),
+                param(t, "scale", FLOAT, 1, D(d->n_params), d->scale),
+                param(t, "bias", FLOAT, 1, D(d->n_params), d->bias)};
   int y = op_test_value(t, "Y");
   int n = op_test_node(t, "GroupNormalization", ids, 3, (int[]){y}, 1);
   if (d->groups) op_test_attr_int(t, n, "num_groups", d->groups);
@@ -379,18 +377,18 @@ static void gn_case(const gn_case_def *d) {
   for (int v = 0; v < 4; v++) {
     op_test t;
     if (gn_build_run(d, v & 1, 1 + (v >> 1), &t) != ONNXI_OK) fail_msg("%s", t.err.message);
-    op_test_expect(&t, 0, F, d->rank, d->dims, d->want, 1e-5, 1e-5);
+    op_test_expect(&t, 0, FLOAT, d->rank, d->dims, d->want, 1e-5, 1e-5);
     op_test_release(&t);
   }
 }
 
 static void test_gn_nhwc_and_plain(void **state) {
   (void)state;
-  gn_case(&(gn_case_def){4, DIMS(2, 4, 2, 2), XG4, SG4, BG4, WG4, 2, 4, 1e-5f, NAN});
-  gn_case(&(gn_case_def){3, DIMS(2, 6, 3), XG3, SG3, BG3, WG3, 3, 3, 0.1f, NAN});
+  gn_case(&(gn_case_def){4, D(2, 4, 2, 2), XG4, SG4, BG4, WG4, 2, 4, 1e-5f, NAN});
+  gn_case(&(gn_case_def){3, D(2, 6, 3), XG3, SG3, BG3, WG3, 3, 3, 0.1f, NAN});
   float relu[32];
   for (int i = 0; i < 32; i++) relu[i] = WG4[i] > 0 ? WG4[i] : 0;
-  gn_case(&(gn_case_def){4, DIMS(2, 4, 2, 2), XG4, SG4, BG4, relu, 2, 4, 1e-5f, 0.0f});
+  gn_case(&(gn_case_def){4, D(2, 4, 2, 2), XG4, SG4, BG4, relu, 2, 4, 1e-5f, 0.0f});
 }
 
 /* Many channels per group and an offset mean, against a direct double loop
@@ -417,9 +415,9 @@ static void test_gn_random_groups(void **state) {
     }
   for (int threads = 1; threads <= 2; threads++) {
     op_test t;
-    gn_case_def d = {4, DIMS(N, C, H, W), x, sc, bi, want, G, C, 1e-5f, NAN};
+    gn_case_def d = {4, D(N, C, H, W), x, sc, bi, want, G, C, 1e-5f, NAN};
     if (gn_build_run(&d, true, threads, &t) != ONNXI_OK) fail_msg("%s", t.err.message);
-    op_test_expect(&t, 0, F, 4, DIMS(N, C, H, W), want, 1e-4, 1e-4);
+    op_test_expect(&t, 0, FLOAT, 4, D(N, C, H, W), want, 1e-4, 1e-4);
     op_test_release(&t);
   }
   free(x), free(want);
@@ -434,20 +432,74 @@ static void gn_error(const gn_case_def *d, onnxi_status want, const char *msg) {
 
 static void test_gn_errors(void **state) {
   (void)state;
-  gn_error(&(gn_case_def){4, DIMS(2, 4, 2, 2), XG4, SG4, BG4, WG4, 0, 4, 1e-5f, NAN},
+  gn_error(&(gn_case_def){4, D(2, 4, 2, 2), XG4, SG4, BG4, WG4, 0, 4, 1e-5f, NAN},
            ONNXI_ERR_INVALID_MODEL, "attribute 'num_groups' must be given and > 0");
-  gn_error(&(gn_case_def){4, DIMS(2, 4, 2, 2), XG4, SG4, BG4, WG4, 3, 4, 1e-5f, NAN},
+  gn_error(&(gn_case_def){4, D(2, 4, 2, 2), XG4, SG4, BG4, WG4, 3, 4, 1e-5f, NAN},
            ONNXI_ERR_INVALID_MODEL, "num_groups 3 does not divide 4 channels");
-  gn_error(&(gn_case_def){4, DIMS(2, 4, 2, 2), XG4, SG4, BG4, WG4, 2, 3, 1e-5f, NAN},
+  gn_error(&(gn_case_def){4, D(2, 4, 2, 2), XG4, SG4, BG4, WG4, 2, 3, 1e-5f, NAN},
            ONNXI_ERR_INVALID_MODEL, "input 'scale' must be a vector of 4 channels or 2 groups");
-  gn_error(&(gn_case_def){4, DIMS(2, 4, 2, 2), XG4, SG4, BG4, WG4, 2, 4, -1.0f, NAN},
+  gn_error(&(gn_case_def){4, D(2, 4, 2, 2), XG4, SG4, BG4, WG4, 2, 4, -1.0f, NAN},
            ONNXI_ERR_INVALID_MODEL, "attribute 'epsilon' must be >= 0");
-  gn_error(&(gn_case_def){1, DIMS(4), XG4, SG4, BG4, WG4, 2, 4, 1e-5f, NAN},
+  gn_error(&(gn_case_def){1, D(4), XG4, SG4, BG4, WG4, 2, 4, 1e-5f, NAN},
            ONNXI_ERR_INVALID_MODEL, "input X must have rank >= 2");
+}
+
+/* LayerNormalization against numpy: x.reshape(rows, cols); m = mean(1); d = x - m;
+ * inv = 1 / sqrt(mean(d*d, 1) + eps); y = (d * inv).reshape(X.shape) * W + B. */
+static void test_layer_norm(void **state) {
+  (void)state;
+  const float *x = F32(1, 2, 4, -3, 0, 9);
+  for (int konst = 0; konst <= 1; konst++) {
+    op_test t;
+    op_test_init(&t, 17);
+    int in[3];
+    in[0] = op_test_input(&t, "X", FLOAT, 2, D(2, 3), x);
+    in[1] = konst ? op_test_const(&t, "W", FLOAT, 1, D(3), F32(1, 0.5f, -2))
+                  : op_test_input(&t, "W", FLOAT, 1, D(3), F32(1, 0.5f, -2));
+    in[2] = op_test_const(&t, "B", FLOAT, 1, D(3), F32(0.1f, 0.2f, 0.3f));
+    int out[3] = {op_test_value(&t, "Y"), op_test_value(&t, "M"), op_test_value(&t, "I")};
+    op_test_node(&t, "LayerNormalization", in, 3, out, 3);
+    for (int k = 0; k < 3; k++) op_test_output(&t, out[k]);
+    if (op_test_run(&t, 1 + konst) != ONNXI_OK) fail_msg("%s", t.err.message);
+    op_test_expect(&t, 0, FLOAT, 2, D(2, 3),
+                   F32(-0.969041526f, 0.0663698092f, -2.37260389f, -0.880580485f,
+                       0.00388390268f, -2.44562531f),
+                   1e-5, 1e-6);
+    op_test_expect(&t, 1, FLOAT, 2, D(2, 1), F32(2.33333325f, 2), 1e-6, 1e-6);
+    op_test_expect(&t, 2, FLOAT, 2, D(2, 1), F32(0.801781178f, 0.196116105f), 1e-6, 1e-6);
+    op_test_release(&t);
+  }
+  /* axis 0, epsilon 0.5, no B, Scale [3] broadcast over [2, 3] */
+  op_test t;
+  op_test_init(&t, 17);
+  int in[2] = {op_test_input(&t, "X", FLOAT, 2, D(2, 3), x),
+               op_test_const(&t, "W", FLOAT, 1, D(3), F32(2, 1, 1))};
+  int y = op_test_value(&t, "Y");
+  int n = op_test_node(&t, "LayerNormalization", in, 2, &y, 1);
+  op_test_attr_int(&t, n, "axis", 0);
+  op_test_attr_float(&t, n, "epsilon", 0.5f);
+  op_test_output(&t, y);
+  if (op_test_run(&t, 1) != ONNXI_OK) fail_msg("%s", t.err.message);
+  op_test_expect(&t, 0, FLOAT, 2, D(2, 3),
+                 F32(-0.616913736f, -0.0440652631f, 0.484717906f, -2.73204637f, -0.572848439f,
+                     1.80667591f),
+                 1e-5, 1e-6);
+  op_test_release(&t);
+  /* Scale that does not broadcast */
+  op_test_init(&t, 17);
+  in[0] = op_test_input(&t, "X", FLOAT, 2, D(2, 3), x);
+  in[1] = op_test_const(&t, "W", FLOAT, 1, D(2), F32(1, 1));
+  y = op_test_value(&t, "Y");
+  op_test_node(&t, "LayerNormalization", in, 2, &y, 1);
+  op_test_output(&t, y);
+  assert_int_equal(op_test_run(&t, 1), ONNXI_ERR_INVALID_MODEL);
+  assert_non_null(strstr(t.err.message, "does not broadcast"));
+  op_test_release(&t);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_layer_norm),
       cmocka_unit_test(test_bn_nhwc_and_plain),
       cmocka_unit_test(test_bn_training),
       cmocka_unit_test(test_bn_spatial0_and_double),

@@ -15,9 +15,7 @@
 
 #include "kernel.h"
 #include "op_test.h"
-
-#define F ONNXI_DTYPE_FLOAT
-#define I64 ONNXI_DTYPE_INT64
+#include "test_literals.h"
 
 static float ramp25[25]; /* 1..25 */
 static float ramp16[16]; /* 1..16 */
@@ -38,7 +36,7 @@ static void pool_check(const char *op, int32_t dtype, int rank, const int64_t *x
     if (idx) op_test_output(&t, out[1]);
     if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s: %s", op, t.err.message);
     op_test_expect(&t, 0, dtype, rank, yd, y, 1e-5, 1e-5);
-    if (idx) op_test_expect(&t, 1, I64, rank, yd, idx, 0, 0);
+    if (idx) op_test_expect(&t, 1, INT64, rank, yd, idx, 0, 0);
     op_test_release(&t);
   }
 }
@@ -83,17 +81,17 @@ static void test_maxpool_hand(void **state) {
   int64_t pads_i[25];
   for (int i = 0; i < 25; i++)
     pads_i[i] = (int64_t)pads_y[i] - 1; /* value v sits at v-1 */
-  pool_check("MaxPool", F, 4, x5, ramp25, attrs_k5_p2, x5, pads_y, NULL);
-  pool_check("MaxPool", F, 4, x5, ramp25, attrs_k5_p2, x5, pads_y, pads_i);
+  pool_check("MaxPool", FLOAT, 4, x5, ramp25, attrs_k5_p2, x5, pads_y, NULL);
+  pool_check("MaxPool", FLOAT, 4, x5, ramp25, attrs_k5_p2, x5, pads_y, pads_i);
   static const float s_y[4] = {7, 9, 17, 19};
   static const int64_t s_row[4] = {6, 8, 16, 18}, s_col[4] = {6, 16, 8, 18};
-  pool_check("MaxPool", F, 4, x5, ramp25, attrs_k2_s2, (int64_t[]){1, 1, 2, 2}, s_y, s_row);
-  pool_check("MaxPool", F, 4, x5, ramp25, attrs_k2_s2_col, (int64_t[]){1, 1, 2, 2}, s_y, s_col);
+  pool_check("MaxPool", FLOAT, 4, x5, ramp25, attrs_k2_s2, (int64_t[]){1, 1, 2, 2}, s_y, s_row);
+  pool_check("MaxPool", FLOAT, 4, x5, ramp25, attrs_k2_s2_col, (int64_t[]){1, 1, 2, 2}, s_y, s_col);
   static const float same_y[9] = {7, 9, 10, 17, 19, 20, 22, 24, 25};
-  pool_check("MaxPool", F, 4, x5, ramp25, attrs_k3_s2_same, (int64_t[]){1, 1, 3, 3}, same_y, NULL);
+  pool_check("MaxPool", FLOAT, 4, x5, ramp25, attrs_k3_s2_same, (int64_t[]){1, 1, 3, 3}, same_y, NULL);
   static const float ceil_y[4] = {11, 12, 15, 16};
-  pool_check("MaxPool", F, 4, x4, ramp16, attrs_k3_s2_ceil, (int64_t[]){1, 1, 2, 2}, ceil_y, NULL);
-  pool_check("MaxPool", F, 4, x4, ramp16, attrs_k2_d2, (int64_t[]){1, 1, 2, 2}, ceil_y, NULL);
+  pool_check("MaxPool", FLOAT, 4, x4, ramp16, attrs_k3_s2_ceil, (int64_t[]){1, 1, 2, 2}, ceil_y, NULL);
+  pool_check("MaxPool", FLOAT, 4, x4, ramp16, attrs_k2_d2, (int64_t[]){1, 1, 2, 2}, ceil_y, NULL);
 }
 
 static void test_avgpool_hand(void **state) {
@@ -101,18 +99,18 @@ static void test_avgpool_hand(void **state) {
   static const float pads_y[25] = {7,     7.5f,  8,     8.5f,  9,     9.5f,  10,    10.5f, 11,
                                    11.5f, 12,    12.5f, 13,    13.5f, 14,    14.5f, 15,    15.5f,
                                    16,    16.5f, 17,    17.5f, 18,    18.5f, 19};
-  pool_check("AveragePool", F, 4, x5, ramp25, attrs_k5_p2, x5, pads_y, NULL);
+  pool_check("AveragePool", FLOAT, 4, x5, ramp25, attrs_k5_p2, x5, pads_y, NULL);
   static const float incl_y[25] = {2.52f,  3.6f,  4.8f,  4.08f, 3.24f, 4.56f, 6.4f,  8.4f, 7.04f,
                                    5.52f,  7.2f,  10,    13,    10.8f, 8.4f,  6.96f, 9.6f, 12.4f,
                                    10.24f, 7.92f, 6.12f, 8.4f,  10.8f, 8.88f, 6.84f};
-  pool_check("AveragePool", F, 4, x5, ramp25, attrs_k5_p2_incl, x5, incl_y, NULL);
+  pool_check("AveragePool", FLOAT, 4, x5, ramp25, attrs_k5_p2_incl, x5, incl_y, NULL);
   static const float s_y[4] = {4, 6, 14, 16};
-  pool_check("AveragePool", F, 4, x5, ramp25, attrs_k2_s2, (int64_t[]){1, 1, 2, 2}, s_y, NULL);
+  pool_check("AveragePool", FLOAT, 4, x5, ramp25, attrs_k2_s2, (int64_t[]){1, 1, 2, 2}, s_y, NULL);
   static const float same_y[9] = {4, 5.5f, 7, 11.5f, 13, 14.5f, 19, 20.5f, 22};
-  pool_check("AveragePool", F, 4, x5, ramp25, attrs_k3_s2_same, (int64_t[]){1, 1, 3, 3}, same_y,
+  pool_check("AveragePool", FLOAT, 4, x5, ramp25, attrs_k3_s2_same, (int64_t[]){1, 1, 3, 3}, same_y,
              NULL);
   static const float ceil_y[4] = {6, 7.5f, 12, 13.5f};
-  pool_check("AveragePool", F, 4, x4, ramp16, attrs_k3_s2_ceil, (int64_t[]){1, 1, 2, 2}, ceil_y,
+  pool_check("AveragePool", FLOAT, 4, x4, ramp16, attrs_k3_s2_ceil, (int64_t[]){1, 1, 2, 2}, ceil_y,
              NULL);
 }
 
@@ -156,21 +154,21 @@ static void test_global_pools(void **state) {
   static const float avg[6] = {1.5f, 5.5f, 9.5f, -1.5f, -5.5f, -9.5f};
   static const float max[6] = {3, 7, 11, 0, -4, -8};
   const int64_t yd[4] = {2, 3, 1, 1};
-  pool_check("GlobalAveragePool", F, 4, (int64_t[]){2, 3, 2, 2}, x, NULL, yd, avg, NULL);
-  pool_check("GlobalMaxPool", F, 4, (int64_t[]){2, 3, 2, 2}, x, NULL, yd, max, NULL);
+  pool_check("GlobalAveragePool", FLOAT, 4, (int64_t[]){2, 3, 2, 2}, x, NULL, yd, avg, NULL);
+  pool_check("GlobalMaxPool", FLOAT, 4, (int64_t[]){2, 3, 2, 2}, x, NULL, yd, max, NULL);
   /* rank 3 (plain layout) */
-  pool_check("GlobalAveragePool", F, 3, (int64_t[]){2, 3, 4}, x, NULL, (int64_t[]){2, 3, 1}, avg,
+  pool_check("GlobalAveragePool", FLOAT, 3, (int64_t[]){2, 3, 4}, x, NULL, (int64_t[]){2, 3, 1}, avg,
              NULL);
-  pool_check("GlobalMaxPool", F, 3, (int64_t[]){2, 3, 4}, x, NULL, (int64_t[]){2, 3, 1}, max, NULL);
+  pool_check("GlobalMaxPool", FLOAT, 3, (int64_t[]){2, 3, 4}, x, NULL, (int64_t[]){2, 3, 1}, max, NULL);
 }
 
 /* An empty batch plans and runs (nothing to compute). */
 static void test_pool_empty_batch(void **state) {
   (void)state;
   const int64_t xd[4] = {0, 3, 5, 5}, yd[4] = {0, 3, 5, 5};
-  pool_check("MaxPool", F, 4, xd, ramp25, attrs_k5_p2, yd, NULL, NULL);
-  pool_check("AveragePool", F, 4, xd, ramp25, attrs_k5_p2_incl, yd, NULL, NULL);
-  pool_check("GlobalAveragePool", F, 4, xd, ramp25, NULL, (int64_t[]){0, 3, 1, 1}, NULL, NULL);
+  pool_check("MaxPool", FLOAT, 4, xd, ramp25, attrs_k5_p2, yd, NULL, NULL);
+  pool_check("AveragePool", FLOAT, 4, xd, ramp25, attrs_k5_p2_incl, yd, NULL, NULL);
+  pool_check("GlobalAveragePool", FLOAT, 4, xd, ramp25, NULL, (int64_t[]){0, 3, 1, 1}, NULL, NULL);
 }
 
 static void attrs_lrn3(op_test *t, int n) {
@@ -191,11 +189,11 @@ static void test_lrn(void **state) {
                               -0.3826247752f, 1.062215805f,  1.899053454f, -1.606295109f};
   static const float y2[8] = {0.4714045525f,  -1.142857194f, 1.414213657f, 0.2857142985f,
                               -0.4000000060f, 0.8728715181f, 1.632993102f, -1.455213785f};
-  pool_check("LRN", F, 4, (int64_t[]){1, 4, 1, 2}, x, attrs_lrn3, (int64_t[]){1, 4, 1, 2}, y3,
+  pool_check("LRN", FLOAT, 4, (int64_t[]){1, 4, 1, 2}, x, attrs_lrn3, (int64_t[]){1, 4, 1, 2}, y3,
              NULL);
-  pool_check("LRN", F, 4, (int64_t[]){1, 4, 1, 2}, x, attrs_lrn2, (int64_t[]){1, 4, 1, 2}, y2,
+  pool_check("LRN", FLOAT, 4, (int64_t[]){1, 4, 1, 2}, x, attrs_lrn2, (int64_t[]){1, 4, 1, 2}, y2,
              NULL);
-  pool_check("LRN", F, 3, (int64_t[]){1, 4, 2}, x, attrs_lrn2, (int64_t[]){1, 4, 2}, y2, NULL);
+  pool_check("LRN", FLOAT, 3, (int64_t[]){1, 4, 2}, x, attrs_lrn2, (int64_t[]){1, 4, 2}, y2, NULL);
 }
 
 /* --- randomized cases against a naive reference ------------------------- */
@@ -335,7 +333,7 @@ static void pool_case_run(const pool_case *pc) {
     if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s: %s", pc->op, t.err.message);
     double tol = pc->dtype == ONNXI_DTYPE_FLOAT16 ? 1e-2 : 1e-5;
     op_test_expect(&t, 0, pc->dtype, rank, yd, y, tol, tol);
-    if (pc->indices) op_test_expect(&t, 1, I64, rank, yd, idx, 0, 0);
+    if (pc->indices) op_test_expect(&t, 1, INT64, rank, yd, idx, 0, 0);
     op_test_release(&t);
   }
   free(x);
@@ -348,30 +346,30 @@ static void test_pool_random(void **state) {
   /* clang-format off */
   static const pool_case cases[] = {
       /* XNNPACK max: pads, strides, ceil (extra end padding), dilation */
-      {"MaxPool", F, 2, 2, 5, {7, 8}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 0, 0, false},
-      {"MaxPool", F, 2, 1, 70, {6, 5}, {3, 2}, {2, 1}, {1, 2}, {1, 0, 1, 1}, NULL, 0, 0, 0, false},
-      {"MaxPool", F, 2, 1, 3, {9, 9}, {2, 2}, {3, 3}, {1, 1}, {0}, NULL, 1, 0, 0, false},
-      {"MaxPool", F, 2, 1, 3, {8, 7}, {3, 3}, {2, 2}, {1, 1}, {0}, "SAME_LOWER", 0, 0, 0, false},
-      {"MaxPool", F, 2, 1, 3, {8, 7}, {1, 1}, {2, 2}, {1, 1}, {0}, NULL, 0, 0, 0, false},
+      {"MaxPool", FLOAT, 2, 2, 5, {7, 8}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 0, 0, false},
+      {"MaxPool", FLOAT, 2, 1, 70, {6, 5}, {3, 2}, {2, 1}, {1, 2}, {1, 0, 1, 1}, NULL, 0, 0, 0, false},
+      {"MaxPool", FLOAT, 2, 1, 3, {9, 9}, {2, 2}, {3, 3}, {1, 1}, {0}, NULL, 1, 0, 0, false},
+      {"MaxPool", FLOAT, 2, 1, 3, {8, 7}, {3, 3}, {2, 2}, {1, 1}, {0}, "SAME_LOWER", 0, 0, 0, false},
+      {"MaxPool", FLOAT, 2, 1, 3, {8, 7}, {1, 1}, {2, 2}, {1, 1}, {0}, NULL, 0, 0, 0, false},
       /* reference max: Indices, both storage orders, windows past the padding */
-      {"MaxPool", F, 2, 2, 3, {5, 6}, {3, 2}, {2, 2}, {1, 2}, {1, 1, 1, 0}, NULL, 1, 0, 0, true},
-      {"MaxPool", F, 2, 2, 66, {4, 5}, {2, 2}, {2, 1}, {1, 1}, {0, 1, 1, 0}, NULL, 0, 0, 1, true},
-      {"MaxPool", F, 2, 1, 2, {5, 5}, {2, 2}, {1, 1}, {2, 2}, {3, 3, 3, 3}, NULL, 0, 0, 0, false},
+      {"MaxPool", FLOAT, 2, 2, 3, {5, 6}, {3, 2}, {2, 2}, {1, 2}, {1, 1, 1, 0}, NULL, 1, 0, 0, true},
+      {"MaxPool", FLOAT, 2, 2, 66, {4, 5}, {2, 2}, {2, 1}, {1, 1}, {0, 1, 1, 0}, NULL, 0, 0, 1, true},
+      {"MaxPool", FLOAT, 2, 1, 2, {5, 5}, {2, 2}, {1, 1}, {2, 2}, {3, 3, 3, 3}, NULL, 0, 0, 0, false},
       /* other dtypes, 1-D and 3-D */
       {"MaxPool", ONNXI_DTYPE_UINT8, 2, 2, 3, {6, 6}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 0, 0, true},
       {"MaxPool", ONNXI_DTYPE_INT8, 1, 2, 3, {9}, {3}, {2}, {2}, {1, 1}, NULL, 0, 0, 0, true},
       {"MaxPool", ONNXI_DTYPE_FLOAT16, 2, 1, 4, {5, 6}, {2, 3}, {1, 2}, {1, 1}, {0}, "SAME_UPPER", 0, 0, 0, false},
       {"MaxPool", ONNXI_DTYPE_DOUBLE, 3, 1, 2, {4, 5, 3}, {2, 3, 2}, {2, 1, 1}, {1, 1, 1}, {0, 1, 0, 1, 1, 1}, NULL, 1, 0, 0, true},
       /* XNNPACK average: excluding padding, ceil, counting padding (dwconv) */
-      {"AveragePool", F, 2, 2, 5, {7, 8}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 0, 0, false},
-      {"AveragePool", F, 2, 1, 70, {6, 5}, {3, 2}, {1, 1}, {1, 1}, {1, 0, 1, 1}, NULL, 0, 1, 0, false},
-      {"AveragePool", F, 2, 1, 3, {8, 7}, {3, 3}, {2, 2}, {1, 1}, {0}, "SAME_UPPER", 0, 1, 0, false},
-      {"AveragePool", F, 2, 1, 3, {8, 7}, {2, 2}, {2, 2}, {1, 1}, {0}, "VALID", 0, 1, 0, false},
+      {"AveragePool", FLOAT, 2, 2, 5, {7, 8}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 0, 0, false},
+      {"AveragePool", FLOAT, 2, 1, 70, {6, 5}, {3, 2}, {1, 1}, {1, 1}, {1, 0, 1, 1}, NULL, 0, 1, 0, false},
+      {"AveragePool", FLOAT, 2, 1, 3, {8, 7}, {3, 3}, {2, 2}, {1, 1}, {0}, "SAME_UPPER", 0, 1, 0, false},
+      {"AveragePool", FLOAT, 2, 1, 3, {8, 7}, {2, 2}, {2, 2}, {1, 1}, {0}, "VALID", 0, 1, 0, false},
       /* reference average: counting padding with ceil windows past it */
-      {"AveragePool", F, 2, 2, 3, {6, 6}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 1, 0, false},
+      {"AveragePool", FLOAT, 2, 2, 3, {6, 6}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, 1, 1, 0, false},
       {"AveragePool", ONNXI_DTYPE_DOUBLE, 1, 2, 3, {9}, {3}, {2}, {1}, {1, 2}, NULL, 1, 1, 0, false},
       {"AveragePool", ONNXI_DTYPE_FLOAT16, 2, 1, 4, {5, 6}, {2, 3}, {1, 2}, {1, 1}, {1, 0, 0, 1}, NULL, 0, 0, 0, false},
-      {"AveragePool", F, 3, 1, 2, {4, 5, 3}, {2, 3, 2}, {2, 1, 1}, {1, 1, 1}, {0, 1, 0, 1, 1, 1}, NULL, 1, 0, 0, false},
+      {"AveragePool", FLOAT, 3, 1, 2, {4, 5, 3}, {2, 3, 2}, {2, 1, 1}, {1, 1, 1}, {0, 1, 0, 1, 1, 1}, NULL, 1, 0, 0, false},
   };
   /* clang-format on */
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -395,23 +393,23 @@ static void test_pool_errors(void **state) {
   (void)state;
   /* clang-format off */
   static const pool_err cases[] = {
-      {"MaxPool", F, 4, false, NULL, 0, {0}, "attribute 'kernel_shape' is required"},
-      {"MaxPool", F, 4, false, "kernel_shape", 2, {6, 2}, "exceeds the padded input"},
-      {"MaxPool", F, 4, true, "strides", 2, {0, 1}, "attribute 'strides'"},
-      {"MaxPool", F, 4, true, "strides", 2, {1, -2}, "attribute 'strides'"},
-      {"MaxPool", F, 4, true, "strides", 1, {1}, "attribute 'strides' has 1 values, expected 2"},
-      {"MaxPool", F, 4, true, "dilations", 2, {0, 1}, "attribute 'dilations'"},
-      {"MaxPool", F, 4, true, "dilations", 2, {4, 1}, "exceeds the padded input"},
-      {"MaxPool", F, 4, true, "storage_order", -1, {2}, "attribute 'storage_order'"},
-      {"MaxPool", F, 4, true, "ceil_mode", -1, {3}, "attribute 'ceil_mode'"},
+      {"MaxPool", FLOAT, 4, false, NULL, 0, {0}, "attribute 'kernel_shape' is required"},
+      {"MaxPool", FLOAT, 4, false, "kernel_shape", 2, {6, 2}, "exceeds the padded input"},
+      {"MaxPool", FLOAT, 4, true, "strides", 2, {0, 1}, "attribute 'strides'"},
+      {"MaxPool", FLOAT, 4, true, "strides", 2, {1, -2}, "attribute 'strides'"},
+      {"MaxPool", FLOAT, 4, true, "strides", 1, {1}, "attribute 'strides' has 1 values, expected 2"},
+      {"MaxPool", FLOAT, 4, true, "dilations", 2, {0, 1}, "attribute 'dilations'"},
+      {"MaxPool", FLOAT, 4, true, "dilations", 2, {4, 1}, "exceeds the padded input"},
+      {"MaxPool", FLOAT, 4, true, "storage_order", -1, {2}, "attribute 'storage_order'"},
+      {"MaxPool", FLOAT, 4, true, "ceil_mode", -1, {3}, "attribute 'ceil_mode'"},
       {"MaxPool", ONNXI_DTYPE_INT32, 4, true, NULL, 0, {0}, "unsupported type"},
-      {"MaxPool", F, 2, true, NULL, 0, {0}, "rank 2"},
-      {"AveragePool", F, 4, true, "count_include_pad", -1, {5}, "attribute 'count_include_pad'"},
+      {"MaxPool", FLOAT, 2, true, NULL, 0, {0}, "rank 2"},
+      {"AveragePool", FLOAT, 4, true, "count_include_pad", -1, {5}, "attribute 'count_include_pad'"},
       {"AveragePool", ONNXI_DTYPE_UINT8, 4, true, NULL, 0, {0}, "unsupported type"},
-      {"AveragePool", F, 4, true, "pads", 4, {0, 0, -1, 0}, "attribute 'pads'"},
-      {"LRN", F, 4, false, NULL, 0, {0}, "attribute 'size' is required"},
-      {"LRN", F, 4, false, "size", -1, {0}, "attribute 'size'"},
-      {"GlobalMaxPool", F, 2, false, NULL, 0, {0}, "rank 2"},
+      {"AveragePool", FLOAT, 4, true, "pads", 4, {0, 0, -1, 0}, "attribute 'pads'"},
+      {"LRN", FLOAT, 4, false, NULL, 0, {0}, "attribute 'size' is required"},
+      {"LRN", FLOAT, 4, false, "size", -1, {0}, "attribute 'size'"},
+      {"GlobalMaxPool", FLOAT, 2, false, NULL, 0, {0}, "rank 2"},
   };
   /* clang-format on */
   static const float data[64] = {0};

@@ -15,12 +15,7 @@
 
 #include "kernel.h"
 #include "op_test.h"
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define F32(...) ((const float[]){__VA_ARGS__})
-#define I32(...) ((const int32_t[]){__VA_ARGS__})
-#define I64(...) ((const int64_t[]){__VA_ARGS__})
-#define NONE ((const int64_t *)NULL)
+#include "test_literals.h"
 
 /* x[3,2,2] of the ONNX reduce examples */
 static const float x322[] = {5, 1, 20, 2, 30, 1, 40, 2, 55, 1, 60, 2};
@@ -375,6 +370,118 @@ static void test_reduce_errors(void **state) {
   expect_error(&t, ONNXI_ERR_INVALID_MODEL, "int64");
 }
 
+/* ReduceProd/SumSquare/L1/L2/LogSum/LogSumExp on x322 / 10 (numpy float64 references:
+ * np.prod, np.sum(x*x), np.sum(np.abs), np.sqrt(np.sum(x*x)), np.log(np.sum),
+ * np.log(np.sum(np.exp))) and on int64. */
+static void test_reduce_more_ops(void **state) {
+  (void)state;
+  op_test t;
+  const float *x = F32(0.5f, 0.1f, 2, 0.2f, 3, 0.1f, 4, 0.2f, 5.5f, 0.1f, 6, 0.2f);
+  build(&t, 13, "ReduceProd", FLOAT, 3, D(3, 2, 2), x, 1, I64(1));
+  run_ok(&t, FLOAT, 3, D(3, 1, 2), F32(1, 0.0199999996f, 12, 0.0199999996f, 33, 0.0199999996f));
+  int n = build(&t, 13, "ReduceSumSquare", FLOAT, 3, D(3, 2, 2), x, 2, I64(0, 2));
+  op_test_attr_int(&t, n, "keepdims", 0);
+  run_ok(&t, FLOAT, 1, D(2), F32(39.5299988f, 56.1199989f));
+  build(&t, 13, "ReduceL1", FLOAT, 3, D(3, 2, 2),
+        F32(-2.5f, -2.9f, -1, -2.8f, 0, -2.9f, 1, -2.8f, 2.5f, -2.9f, 3, -2.8f), 1, I64(-1));
+  run_ok(&t, FLOAT, 3, D(3, 2, 1), F32(5.4000001f, 3.79999995f, 2.9000001f, 3.79999995f, 5.4000001f,
+                                       5.80000019f));
+  build(&t, 13, "ReduceL2", FLOAT, 3, D(3, 2, 2), x, 1, I64(1));
+  run_ok(&t, FLOAT, 3, D(3, 1, 2),
+         F32(2.06155276f, 0.223606795f, 5, 0.223606795f, 8.13941002f, 0.223606795f));
+  n = build(&t, 13, "ReduceLogSum", FLOAT, 3, D(3, 2, 2), x, 2, I64(1, 2));
+  op_test_attr_int(&t, n, "keepdims", 0);
+  run_ok(&t, FLOAT, 1, D(3), F32(1.02961946f, 1.98787439f, 2.46809959f));
+  /* exp(60) overflows float32: the double accumulator does not */
+  build(&t, 13, "ReduceLogSumExp", FLOAT, 3, D(3, 2, 2), x322, 1, I64(1));
+  run_ok(&t, FLOAT, 3, D(3, 1, 2), F32(20, 2.31326175f, 40.0000458f, 2.31326175f, 60.0067139f,
+                                       2.31326175f));
+  /* int64: np.prod / np.sum(x*x) / np.sum(np.abs) of [[-3, 2, 5], [-7, 1, 4]] */
+  const int64_t *xi = I64(-3, 2, 5, -7, 1, 4);
+  n = build(&t, 13, "ReduceProd", INT64, 2, D(2, 3), xi, 1, I64(1));
+  op_test_attr_int(&t, n, "keepdims", 0);
+  run_ok(&t, INT64, 1, D(2), I64(-30, -28));
+  build(&t, 13, "ReduceSumSquare", INT64, 2, D(2, 3), xi, 1, I64(0));
+  run_ok(&t, INT64, 2, D(1, 3), I64(58, 5, 41));
+  n = build(&t, 13, "ReduceL1", INT64, 2, D(2, 3), xi, 1, I64(1));
+  op_test_attr_int(&t, n, "keepdims", 0);
+  run_ok(&t, INT64, 1, D(2), I64(10, 12));
+  /* no axes: all; the product of nothing is 1 */
+  build(&t, 13, "ReduceProd", FLOAT, 2, D(2, 2), F32(1, 2, 3, 4), -1, NULL);
+  run_ok(&t, FLOAT, 2, D(1, 1), F32(24));
+  build(&t, 13, "ReduceProd", FLOAT, 2, D(0, 2), F32(0), 1, I64(0));
+  run_ok(&t, FLOAT, 2, D(1, 2), F32(1, 1));
+}
+
+/* --- CumSum (numpy np.cumsum; reverse = flip, cumsum, flip; exclusive = cumsum - x) --- */
+
+static void cumsum_check(int32_t dt, const void *x, int rank, const int64_t *dims, int64_t axis,
+                         int exclusive, int reverse, const void *want) {
+  op_test t;
+  op_test_init(&t, 14);
+  int in[2] = {op_test_input(&t, "X", dt, rank, dims, x),
+               op_test_const(&t, "A", INT32, 0, NONE, I32((int32_t)axis))};
+  int y = op_test_value(&t, "Y");
+  int n = op_test_node(&t, "CumSum", in, 2, &y, 1);
+  if (exclusive) op_test_attr_int(&t, n, "exclusive", 1);
+  if (reverse) op_test_attr_int(&t, n, "reverse", 1);
+  op_test_output(&t, y);
+  if (op_test_run(&t, 1) != ONNXI_OK) fail_msg("%s", t.err.message);
+  op_test_expect(&t, 0, dt, rank, dims, want, 0, 0);
+  op_test_release(&t);
+}
+
+static void test_cumsum(void **state) {
+  (void)state;
+  const float *x = F32(1, 2, 3, 4, 5, 6);
+  cumsum_check(FLOAT, x, 2, D(2, 3), 1, 0, 0, F32(1, 3, 6, 4, 9, 15));
+  cumsum_check(FLOAT, x, 2, D(2, 3), -1, 1, 0, F32(0, 1, 3, 0, 4, 9));
+  cumsum_check(FLOAT, x, 2, D(2, 3), 0, 0, 1, F32(5, 7, 9, 4, 5, 6));
+  cumsum_check(FLOAT, x, 2, D(2, 3), 0, 1, 1, F32(4, 5, 6, 0, 0, 0));
+  /* int64 beyond 2^53 stays exact; the sum wraps like numpy */
+  cumsum_check(INT64, I64(INT64_C(1) << 62, INT64_C(1) << 62, 5), 1, D(3), 0, 0, 0,
+               I64(INT64_C(1) << 62, INT64_MIN, INT64_MIN + 5));
+  cumsum_check(INT32, I32(-1, 2, -3), 1, D(3), 0, 0, 1, I32(-2, -1, -3));
+}
+
+/* --- TopK (hand-checked; ties keep the lower index first) --- */
+
+static void topk_check(int64_t opset, int32_t dt, int rank, const int64_t *dims, const void *x,
+                       int64_t k, int64_t axis, int largest, int orank, const int64_t *odims,
+                       const void *want, const int64_t *want_idx) {
+  op_test t;
+  op_test_init(&t, opset);
+  int in[2];
+  in[0] = op_test_input(&t, "X", dt, rank, dims, x);
+  if (opset >= 10) in[1] = op_test_const(&t, "K", INT64, 1, D(1), &k);
+  int out[2] = {op_test_value(&t, "V"), op_test_value(&t, "I")};
+  int n = op_test_node(&t, "TopK", in, opset >= 10 ? 2 : 1, out, 2);
+  if (opset < 10) op_test_attr_int(&t, n, "k", k);
+  op_test_attr_int(&t, n, "axis", axis);
+  if (!largest) op_test_attr_int(&t, n, "largest", 0);
+  op_test_output(&t, out[0]);
+  op_test_output(&t, out[1]);
+  if (op_test_run(&t, 1) != ONNXI_OK) fail_msg("%s", t.err.message);
+  op_test_expect(&t, 0, dt, orank, odims, want, 0, 0);
+  op_test_expect(&t, 1, INT64, orank, odims, want_idx, 0, 0);
+  op_test_release(&t);
+}
+
+static void test_topk(void **state) {
+  (void)state;
+  const float *x = F32(3, 1, 3, 2, 0, 5, 5, 4);
+  topk_check(11, FLOAT, 2, D(2, 4), x, 2, -1, 1, 2, D(2, 2), F32(3, 3, 5, 5), I64(0, 2, 1, 2));
+  topk_check(11, FLOAT, 2, D(2, 4), x, 3, 1, 0, 2, D(2, 3), F32(1, 2, 3, 0, 4, 5),
+             I64(1, 3, 0, 0, 3, 1));
+  /* axis 0 of [2, 4]; opset 9 takes k as an attribute */
+  topk_check(9, FLOAT, 2, D(2, 4), x, 1, 0, 1, 2, D(1, 4), F32(3, 5, 5, 4), I64(0, 1, 1, 1));
+  /* int64 values beyond 2^53 are copied exactly */
+  topk_check(11, INT64, 1, D(3), I64(INT64_MAX, 7, INT64_MIN), 2, 0, 1, 1, D(2),
+             I64(INT64_MAX, 7), I64(0, 1));
+  /* K = 0 gives empty outputs */
+  topk_check(11, FLOAT, 1, D(3), x, 0, 0, 1, 1, D(0), F32(0), I64(0));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reduce_sum_axes_input),
@@ -387,6 +494,9 @@ int main(void) {
       cmocka_unit_test(test_reduce_nhwc),
       cmocka_unit_test(test_argmax_nhwc),
       cmocka_unit_test(test_reduce_errors),
+      cmocka_unit_test(test_reduce_more_ops),
+      cmocka_unit_test(test_cumsum),
+      cmocka_unit_test(test_topk),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,10 +13,7 @@
 #include <cmocka.h>
 
 #include "op_test.h"
-
-#define F ONNXI_DTYPE_FLOAT
-#define DIMS(...) ((const int64_t[]){__VA_ARGS__})
-#define FLOATS(...) ((const float[]){__VA_ARGS__})
+#include "test_literals.h"
 
 /* numpy: x = ((arange(18).reshape(1, 2, 3, 3) * 0.5 - 2) ** 2) * [1, -1] per channel */
 static const float RZ_X[] = {4.0f,   2.25f,   1.0f,   0.25f,   0.0f,   0.25f,
@@ -136,12 +133,12 @@ static onnxi_status rz_run(const rz_case *c, bool consts, int threads, op_test *
   int (*add)(op_test *, const char *, int32_t, int, const int64_t *, const void *) =
       consts ? op_test_const : op_test_input;
   bool v10 = c->opset < 11 || !strcmp(c->op, "Upsample");
-  if (c->roi) ids[1] = add(t, "roi", F, 1, DIMS(2 * c->rank), c->roi), n_in = 2;
+  if (c->roi) ids[1] = add(t, "roi", FLOAT, 1, D(2 * c->rank), c->roi), n_in = 2;
   if (c->scales && !c->scales_attr) {
-    ids[v10 ? 1 : 2] = add(t, "scales", F, 1, DIMS(c->rank), c->scales);
+    ids[v10 ? 1 : 2] = add(t, "scales", FLOAT, 1, D(c->rank), c->scales);
     n_in = v10 ? 2 : 3;
   }
-  if (c->sizes) ids[3] = add(t, "sizes", ONNXI_DTYPE_INT64, 1, DIMS(c->rank), c->sizes), n_in = 4;
+  if (c->sizes) ids[3] = add(t, "sizes", ONNXI_DTYPE_INT64, 1, D(c->rank), c->sizes), n_in = 4;
   if (!v10 && !c->roi && n_in > 1) ids[1] = IR_NONE;
   int y = op_test_value(t, "Y");
   int n = op_test_node(t, c->op, ids, n_in, (int[]){y}, 1);
@@ -167,31 +164,31 @@ static void rz_check(const rz_case *c) {
 
 static void test_resize_linear(void **state) {
   (void)state;
-  const int64_t *x4 = DIMS(1, 2, 3, 3);
+  const int64_t *x4 = D(1, 2, 3, 3);
   rz_case c = {
-      .opset = 13, .op = "Resize", .mode = "linear", .rank = 4, .xdims = x4, .x = RZ_X, .dtype = F};
-  c.scales = FLOATS(1, 1, 2, 2), c.ydims = DIMS(1, 2, 6, 6), c.want = RZ_LIN_HP_2; /* XNNPACK */
+      .opset = 13, .op = "Resize", .mode = "linear", .rank = 4, .xdims = x4, .x = RZ_X, .dtype = FLOAT};
+  c.scales = F32(1, 1, 2, 2), c.ydims = D(1, 2, 6, 6), c.want = RZ_LIN_HP_2; /* XNNPACK */
   rz_check(&c);
-  c.scales = FLOATS(1, 1, 1.7f, 1.7f), c.ydims = DIMS(1, 2, 5, 5),
+  c.scales = F32(1, 1, 1.7f, 1.7f), c.ydims = D(1, 2, 5, 5),
   c.want = RZ_LIN_HP_17; /* own kernel */
   rz_check(&c);
-  c.scales = NULL, c.sizes = DIMS(1, 2, 4, 5), c.coord = "align_corners",
-  c.ydims = DIMS(1, 2, 4, 5);
+  c.scales = NULL, c.sizes = D(1, 2, 4, 5), c.coord = "align_corners",
+  c.ydims = D(1, 2, 4, 5);
   c.want = RZ_LIN_AC_45;
   rz_check(&c);
-  c.opset = 11, c.sizes = DIMS(1, 2, 1, 4), c.coord = "pytorch_half_pixel",
-  c.ydims = DIMS(1, 2, 1, 4);
+  c.opset = 11, c.sizes = D(1, 2, 1, 4), c.coord = "pytorch_half_pixel",
+  c.ydims = D(1, 2, 1, 4);
   c.want = RZ_LIN_PT_14;
   rz_check(&c);
   rz_case r3 = {.opset = 13,
                 .op = "Resize",
                 .mode = "linear",
                 .rank = 3,
-                .xdims = DIMS(2, 3, 3),
+                .xdims = D(2, 3, 3),
                 .x = RZ_X,
-                .dtype = F,
-                .scales = FLOATS(1, 1.5f, 2.5f),
-                .ydims = DIMS(2, 4, 7),
+                .dtype = FLOAT,
+                .scales = F32(1, 1.5f, 2.5f),
+                .ydims = D(2, 4, 7),
                 .want = RZ_R3_LIN};
   rz_check(&r3);
 }
@@ -205,11 +202,11 @@ static void test_resize_linear_double(void **state) {
                .op = "Resize",
                .mode = "linear",
                .rank = 4,
-               .xdims = DIMS(1, 2, 3, 3),
+               .xdims = D(1, 2, 3, 3),
                .x = x,
                .dtype = ONNXI_DTYPE_DOUBLE,
-               .scales = FLOATS(1, 1, 2, 2),
-               .ydims = DIMS(1, 2, 6, 6),
+               .scales = F32(1, 1, 2, 2),
+               .ydims = D(1, 2, 6, 6),
                .want = want};
   rz_check(&c);
 }
@@ -220,13 +217,13 @@ static void test_resize_cubic(void **state) {
                .op = "Resize",
                .mode = "cubic",
                .rank = 4,
-               .xdims = DIMS(1, 2, 3, 3),
+               .xdims = D(1, 2, 3, 3),
                .x = RZ_X,
-               .dtype = F,
-               .scales = FLOATS(1, 1, 2, 1),
+               .dtype = FLOAT,
+               .scales = F32(1, 1, 2, 1),
                .cubic_a = -0.5f,
                .exclude_outside = true,
-               .ydims = DIMS(1, 2, 6, 3),
+               .ydims = D(1, 2, 6, 3),
                .want = RZ_CUB_EX};
   rz_check(&c);
   rz_case d = {.opset = 12,
@@ -234,11 +231,11 @@ static void test_resize_cubic(void **state) {
                .mode = "cubic",
                .coord = "asymmetric",
                .rank = 4,
-               .xdims = DIMS(1, 2, 3, 3),
+               .xdims = D(1, 2, 3, 3),
                .x = RZ_X,
-               .dtype = F,
-               .scales = FLOATS(1, 1, 0.7f, 1.4f),
-               .ydims = DIMS(1, 2, 2, 4),
+               .dtype = FLOAT,
+               .scales = F32(1, 1, 0.7f, 1.4f),
+               .ydims = D(1, 2, 2, 4),
                .want = RZ_CUB_ASYM};
   rz_check(&d);
 }
@@ -257,11 +254,11 @@ static void test_resize_nearest_modes(void **state) {
                  .nearest = modes[m][0],
                  .coord = modes[m][1],
                  .rank = 4,
-                 .xdims = DIMS(1, 2, 3, 3),
+                 .xdims = D(1, 2, 3, 3),
                  .x = RZ_X,
-                 .dtype = F,
-                 .sizes = DIMS(1, 2, 5, 4),
-                 .ydims = DIMS(1, 2, 5, 4),
+                 .dtype = FLOAT,
+                 .sizes = D(1, 2, 5, 4),
+                 .ydims = D(1, 2, 5, 4),
                  .want = want[m]};
     rz_check(&c);
   }
@@ -270,11 +267,11 @@ static void test_resize_nearest_modes(void **state) {
                .op = "Resize",
                .mode = "nearest",
                .rank = 4,
-               .xdims = DIMS(1, 2, 3, 3),
+               .xdims = D(1, 2, 3, 3),
                .x = RZ_X,
-               .dtype = F,
-               .sizes = DIMS(1, 3, 2, 3),
-               .ydims = DIMS(1, 3, 2, 3),
+               .dtype = FLOAT,
+               .sizes = D(1, 3, 2, 3),
+               .ydims = D(1, 3, 2, 3),
                .want = RZ_NN_C};
   rz_check(&c);
   /* any dtype: int64, rank 2 */
@@ -283,32 +280,32 @@ static void test_resize_nearest_modes(void **state) {
   rz_case i = {.opset = 13,
                .op = "Resize",
                .rank = 2,
-               .xdims = DIMS(2, 3),
+               .xdims = D(2, 3),
                .x = xi,
                .dtype = ONNXI_DTYPE_INT64,
-               .scales = FLOATS(1.5f, 2),
+               .scales = F32(1.5f, 2),
                .coord = "asymmetric",
                .nearest = "floor",
-               .ydims = DIMS(3, 6),
+               .ydims = D(3, 6),
                .want = wi};
   rz_check(&i);
 }
 
 static void test_resize_tf_crop_and_resize(void **state) {
   (void)state;
-  const float *roi = FLOATS(0, 0, 0.4f, -0.2f, 1, 1, 1.3f, 0.9f);
+  const float *roi = F32(0, 0, 0.4f, -0.2f, 1, 1, 1.3f, 0.9f);
   rz_case c = {.opset = 13,
                .op = "Resize",
                .mode = "linear",
                .coord = "tf_crop_and_resize",
                .rank = 4,
-               .xdims = DIMS(1, 2, 3, 3),
+               .xdims = D(1, 2, 3, 3),
                .x = RZ_X,
-               .dtype = F,
+               .dtype = FLOAT,
                .roi = roi,
-               .sizes = DIMS(1, 2, 3, 4),
+               .sizes = D(1, 2, 3, 4),
                .extrapolation = 10,
-               .ydims = DIMS(1, 2, 3, 4),
+               .ydims = D(1, 2, 3, 4),
                .want = RZ_TF_LIN};
   rz_check(&c);
   c.mode = "nearest", c.want = RZ_TF_NN;
@@ -324,11 +321,11 @@ static void test_upsample_and_resize10(void **state) {
                .op = "Upsample",
                .mode = "nearest",
                .rank = 4,
-               .xdims = DIMS(1, 1, 2, 2),
+               .xdims = D(1, 1, 2, 2),
                .x = x,
-               .dtype = F,
-               .scales = FLOATS(1, 1, 2, 3),
-               .ydims = DIMS(1, 1, 4, 6),
+               .dtype = FLOAT,
+               .scales = F32(1, 1, 2, 3),
+               .ydims = D(1, 1, 4, 6),
                .want = nn};
   rz_check(&c);
   c.opset = 7, c.scales_attr = true;
@@ -337,12 +334,12 @@ static void test_upsample_and_resize10(void **state) {
                .op = "Upsample",
                .mode = "linear",
                .rank = 4,
-               .xdims = DIMS(1, 2, 3, 3),
+               .xdims = D(1, 2, 3, 3),
                .x = RZ_X,
-               .dtype = F,
-               .scales = FLOATS(1, 1, 2, 1.5f),
+               .dtype = FLOAT,
+               .scales = F32(1, 1, 2, 1.5f),
                .scales_attr = true,
-               .ydims = DIMS(1, 2, 6, 4),
+               .ydims = D(1, 2, 6, 4),
                .want = RZ_UP_LIN};
   rz_check(&l);
   l.opset = 10, l.op = "Resize", l.scales_attr = false;
@@ -353,11 +350,11 @@ static void test_upsample_and_resize10(void **state) {
                .op = "Resize",
                .mode = "nearest",
                .rank = 4,
-               .xdims = DIMS(1, 1, 2, 4),
+               .xdims = D(1, 1, 2, 4),
                .x = x8,
-               .dtype = F,
-               .scales = FLOATS(1, 1, 0.6f, 0.6f),
-               .ydims = DIMS(1, 1, 1, 2),
+               .dtype = FLOAT,
+               .scales = F32(1, 1, 0.6f, 0.6f),
+               .ydims = D(1, 1, 1, 2),
                .want = down};
   rz_check(&d);
 }
@@ -375,11 +372,11 @@ static void test_resize_errors(void **state) {
                .op = "Resize",
                .mode = "bicubic",
                .rank = 4,
-               .xdims = DIMS(1, 2, 3, 3),
+               .xdims = D(1, 2, 3, 3),
                .x = RZ_X,
-               .dtype = F,
-               .scales = FLOATS(1, 1, 2, 2),
-               .ydims = DIMS(1, 2, 6, 6)};
+               .dtype = FLOAT,
+               .scales = F32(1, 1, 2, 2),
+               .ydims = D(1, 2, 6, 6)};
   rz_error(&c, "attribute 'mode': unknown value 'bicubic'");
   c.mode = "linear", c.coord = "half_pixels";
   rz_error(&c, "attribute 'coordinate_transformation_mode': unknown value 'half_pixels'");
@@ -387,38 +384,38 @@ static void test_resize_errors(void **state) {
   rz_error(&c, "removed in opset 13");
   c.coord = NULL, c.nearest = "round";
   rz_error(&c, "attribute 'nearest_mode': unknown value 'round'");
-  c.nearest = NULL, c.sizes = DIMS(1, 2, 6, 6);
+  c.nearest = NULL, c.sizes = D(1, 2, 6, 6);
   rz_error(&c, "'scales' and 'sizes' are both given");
   c.scales = NULL, c.sizes = NULL;
   rz_error(&c, "expects inputs X, roi, scales, sizes; got 1");
-  c.roi = FLOATS(0, 0, 0, 0, 1, 1, 1, 1); /* roi alone: neither scales nor sizes */
+  c.roi = F32(0, 0, 0, 0, 1, 1, 1, 1); /* roi alone: neither scales nor sizes */
   rz_error(&c, "one of inputs 'scales' and 'sizes' must be given");
-  c.roi = NULL, c.sizes = DIMS(1, 2, -6, 6);
+  c.roi = NULL, c.sizes = D(1, 2, -6, 6);
   rz_error(&c, "input 'sizes': -6 for axis 2 is negative");
-  c.sizes = NULL, c.scales = FLOATS(1, 1, -2, 2);
+  c.sizes = NULL, c.scales = F32(1, 1, -2, 2);
   rz_error(&c, "scale -2 for axis 2 must be > 0");
-  c.scales = FLOATS(1, 1, 2, 2), c.coord = "tf_crop_and_resize";
+  c.scales = F32(1, 1, 2, 2), c.coord = "tf_crop_and_resize";
   rz_error(&c, "needs input 'roi' of 8 values");
   rz_case u = {.opset = 9,
                .op = "Upsample",
                .mode = "cubic",
                .rank = 4,
-               .xdims = DIMS(1, 2, 3, 3),
+               .xdims = D(1, 2, 3, 3),
                .x = RZ_X,
-               .dtype = F,
-               .scales = FLOATS(1, 1, 2, 2),
-               .ydims = DIMS(1, 2, 6, 6)};
+               .dtype = FLOAT,
+               .scales = F32(1, 1, 2, 2),
+               .ydims = D(1, 2, 6, 6)};
   rz_error(&u, "attribute 'mode': 'cubic' needs Resize from opset 11");
   static const int32_t xi[] = {1, 2, 3, 4};
   rz_case li = {.opset = 13,
                 .op = "Resize",
                 .mode = "linear",
                 .rank = 2,
-                .xdims = DIMS(2, 2),
+                .xdims = D(2, 2),
                 .x = xi,
                 .dtype = ONNXI_DTYPE_INT32,
-                .scales = FLOATS(2, 2),
-                .ydims = DIMS(4, 4)};
+                .scales = F32(2, 2),
+                .ydims = D(4, 4)};
   rz_error(&li, "linear mode on dtype 6");
 }
 

@@ -14,43 +14,8 @@
 #include <cmocka.h>
 
 #include "op_test.h"
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define F32(...) ((const float[]){__VA_ARGS__})
-#define F64(...) ((const double[]){__VA_ARGS__})
-#define I8(...) ((const int8_t[]){__VA_ARGS__})
-#define I16(...) ((const int16_t[]){__VA_ARGS__})
-#define I32(...) ((const int32_t[]){__VA_ARGS__})
-#define I64(...) ((const int64_t[]){__VA_ARGS__})
-#define U8(...) ((const uint8_t[]){__VA_ARGS__})
-#define STR(...) ((const ir_string[]){__VA_ARGS__})
-#define S(x) \
-  { sizeof(x) - 1, (char *)(x) }
-#define NONE ((const int64_t *)NULL)
-
-enum {
-  FLOAT = ONNXI_DTYPE_FLOAT,
-  DOUBLE = ONNXI_DTYPE_DOUBLE,
-  INT8 = ONNXI_DTYPE_INT8,
-  INT16 = ONNXI_DTYPE_INT16,
-  INT32 = ONNXI_DTYPE_INT32,
-  INT64 = ONNXI_DTYPE_INT64,
-  BOOL = ONNXI_DTYPE_BOOL,
-  STRING = ONNXI_DTYPE_STRING
-};
-
-/* A node input: dtype 0 = omitted; is_const = initializer, else graph input. */
-typedef struct tin {
-  int32_t dtype;
-  int rank;
-  const int64_t *dims;
-  const void *data;
-  bool is_const;
-} tin;
-
-#define IN(dt, r, d, v) ((tin){dt, r, d, v, false})
-#define CONST(dt, r, d, v) ((tin){dt, r, d, v, true})
-#define OMIT ((tin){0, 0, NULL, NULL, false})
+#include "rng.h"
+#include "test_literals.h"
 
 static const float iota24[24] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
                                  12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
@@ -357,7 +322,7 @@ static void test_dropout(void **state) {
   op_test_expect(&t, 1, DOUBLE, 1, D(3), F64(1, 1, 1), 0, 0);
   op_test_release(&t);
 
-  /* training_mode: deterministic only with ratio 0 */
+  /* training_mode with ratio 0: the identity */
   build(&t, 13, "Dropout", 3,
         (tin[]){IN(FLOAT, 2, D(2, 2), x), CONST(FLOAT, 0, NONE, F32(0)), IN(BOOL, 0, NONE, U8(1))},
         2);
@@ -374,13 +339,84 @@ static void test_dropout(void **state) {
   op_test_expect(&t, 0, FLOAT, 2, D(2, 2), x, 0, 0);
   op_test_release(&t);
 
-  build(&t, 13, "Dropout", 3, (tin[]){IN(FLOAT, 2, D(2, 2), x), OMIT, CONST(BOOL, 0, NONE, U8(1))},
+  build(&t, 13, "Dropout", 3,
+        (tin[]){IN(FLOAT, 2, D(2, 2), x), IN(FLOAT, 0, NONE, F32(1)), CONST(BOOL, 0, NONE, U8(1))},
         1);
-  expect_error(&t, ONNXI_ERR_UNSUPPORTED, "training_mode with ratio 0.5 is not supported");
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "input 'ratio': 1 is not in [0, 1)");
 
   n = build(&t, 10, "Dropout", 1, &IN(FLOAT, 2, D(2, 2), x), 1);
   op_test_attr_float(&t, n, "ratio", 1.5f);
   expect_error(&t, ONNXI_ERR_INVALID_MODEL, "attribute 'ratio'");
+}
+
+/* numpy's legacy generator: np.random.seed(s); np.random.random_sample(n), printed with
+ * float.hex; raw outputs of MT19937 init_genrand(0). */
+static void test_rng_numpy(void **state) {
+  (void)state;
+  op_rng r;
+  op_rng_seed(&r, 0);
+  static const uint32_t raw[4] = {2357136044u, 2546248239u, 3071714933u, 3626093760u};
+  for (int i = 0; i < 4; i++) assert_int_equal(op_rng_u32(&r), raw[i]);
+  op_rng_seed(&r, 0);
+  assert_true(op_rng_double(&r) == 0x1.18fe1565f12a8p-1);
+  assert_true(op_rng_double(&r) == 0x1.6e2d4cf608733p-1);
+  assert_true(op_rng_double(&r) == 0x1.349d66b6e894bp-1);
+  /* across the first twist (312 doubles = 624 outputs) and further */
+  op_rng_seed(&r, 0);
+  double d[700];
+  for (int i = 0; i < 700; i++) d[i] = op_rng_double(&r);
+  assert_true(d[311] == 0x1.2cf25ce2031ccp-3);
+  assert_true(d[312] == 0x1.45b8f280519f0p-4);
+  assert_true(d[699] == 0x1.af8072ee1d1f7p-1);
+  op_rng_seed(&r, 4294967295u);
+  assert_true(op_rng_double(&r) == 0x1.8fe69a3924820p-4);
+  assert_true(op_rng_double(&r) == 0x1.d323d824032b1p-1);
+}
+
+/* Training Dropout against ONNX's reference (numpy): np.random.seed(seed);
+ * keep = np.random.uniform(0, 1, x.shape) >= ratio; y = keep * x * (1 / (1 - ratio)). */
+static void test_dropout_training(void **state) {
+  (void)state;
+  op_test t;
+  const float *x = F32(-5.5, -4.5, -3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5);
+  for (int pass = 0; pass < 2; pass++) { /* seeded: the same mask on every run */
+    int n = build(&t, 13, "Dropout", 3,
+                  (tin[]){IN(FLOAT, 2, D(2, 6), x), IN(FLOAT, 0, NONE, F32(0.75f)),
+                          CONST(BOOL, 0, NONE, U8(1))},
+                  2);
+    op_test_attr_int(&t, n, "seed", 7);
+    run_ok(&t);
+    op_test_expect(&t, 0, FLOAT, 2, D(2, 6), F32(0, -18, 0, 0, -6, 0, 0, 0, 0, 0, 0, 22), 0, 0);
+    op_test_expect(&t, 1, BOOL, 2, D(2, 6), U8(0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1), 0, 0);
+    op_test_release(&t);
+  }
+  /* double input, ratio 0.5, seed 123: keep = 1 0 0 1 1 0 1 1 0 0 */
+  int n = build(&t, 13, "Dropout", 3,
+                (tin[]){IN(DOUBLE, 1, D(10), F64(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)),
+                        CONST(DOUBLE, 0, NONE, F64(0.5)), CONST(BOOL, 0, NONE, U8(1))},
+                2);
+  op_test_attr_int(&t, n, "seed", 123);
+  run_ok(&t);
+  op_test_expect(&t, 0, DOUBLE, 1, D(10), F64(2, 0, 0, 8, 10, 0, 14, 16, 0, 0), 0, 0);
+  op_test_expect(&t, 1, BOOL, 1, D(10), U8(1, 0, 0, 1, 1, 0, 1, 1, 0, 0), 0, 0);
+  op_test_release(&t);
+  /* no seed: some mask, with y = 2x where kept and 0 elsewhere */
+  float xs[64];
+  for (int i = 0; i < 64; i++) xs[i] = (float)i + 1;
+  build(&t, 13, "Dropout", 3,
+        (tin[]){IN(FLOAT, 1, D(64), xs), CONST(FLOAT, 0, NONE, F32(0.5f)),
+                CONST(BOOL, 0, NONE, U8(1))},
+        2);
+  run_ok(&t);
+  const float *y = t.out_data[0];
+  const bool *keep = t.out_data[1];
+  int kept = 0;
+  for (int i = 0; i < 64; i++) {
+    assert_true(y[i] == (keep[i] ? 2 * xs[i] : 0));
+    kept += keep[i];
+  }
+  assert_true(kept > 8 && kept < 56);
+  op_test_release(&t);
 }
 
 /* --- Constant ------------------------------------------------------------------ */
@@ -677,6 +713,54 @@ static void test_io_counts(void **state) {
   expect_error(&t, ONNXI_ERR_INVALID_MODEL, "2 inputs given, expected 1 to 1");
 }
 
+/* --- Size ------------------------------------------------------------------------ */
+
+static void test_size(void **state) {
+  (void)state;
+  op_test t;
+  build(&t, 13, "Size", 1, &IN(FLOAT, 3, D(2, 3, 4), iota24), 1);
+  run_ok(&t);
+  op_test_expect(&t, 0, INT64, 0, NONE, I64(24), 0, 0);
+  op_test_release(&t);
+  build(&t, 13, "Size", 1, &IN(INT8, 0, NONE, I8(5)), 1); /* a scalar has 1 element */
+  run_ok(&t);
+  op_test_expect(&t, 0, INT64, 0, NONE, I64(1), 0, 0);
+  op_test_release(&t);
+  build(&t, 13, "Size", 1, &IN(FLOAT, 2, D(3, 0), iota24), 1);
+  run_ok(&t);
+  op_test_expect(&t, 0, INT64, 0, NONE, I64(0), 0, 0);
+  op_test_release(&t);
+}
+
+/* --- EyeLike (numpy np.eye(rows, cols, k)) ----------------------------------------- */
+
+static void test_eye_like(void **state) {
+  (void)state;
+  op_test t;
+  int n = build(&t, 9, "EyeLike", 1, &IN(FLOAT, 2, D(3, 4), iota24), 1);
+  op_test_attr_int(&t, n, "k", 1);
+  run_ok(&t);
+  op_test_expect(&t, 0, FLOAT, 2, D(3, 4), F32(0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1), 0, 0);
+  op_test_release(&t);
+  n = build(&t, 9, "EyeLike", 1, &IN(FLOAT, 2, D(3, 2), iota24), 1);
+  op_test_attr_int(&t, n, "k", -1);
+  op_test_attr_int(&t, n, "dtype", INT64);
+  run_ok(&t);
+  op_test_expect(&t, 0, INT64, 2, D(3, 2), I64(0, 0, 1, 0, 0, 1), 0, 0);
+  op_test_release(&t);
+  n = build(&t, 9, "EyeLike", 1, &IN(INT32, 2, D(2, 2), I32(5, 6, 7, 8)), 1);
+  op_test_attr_int(&t, n, "k", INT64_MIN); /* far off the matrix: all zero */
+  run_ok(&t);
+  op_test_expect(&t, 0, INT32, 2, D(2, 2), I32(0, 0, 0, 0), 0, 0);
+  op_test_release(&t);
+  build(&t, 9, "EyeLike", 1, &IN(DOUBLE, 2, D(2, 2), F64(5, 6, 7, 8)), 1);
+  run_ok(&t);
+  op_test_expect(&t, 0, DOUBLE, 2, D(2, 2), F64(1, 0, 0, 1), 0, 0);
+  op_test_release(&t);
+  build(&t, 9, "EyeLike", 1, &IN(FLOAT, 1, D(3), iota24), 1);
+  expect_error(&t, ONNXI_ERR_INVALID_MODEL, "input must be 2-D");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_shape),
@@ -690,6 +774,10 @@ int main(void) {
       cmocka_unit_test(test_unsqueeze),
       cmocka_unit_test(test_identity),
       cmocka_unit_test(test_dropout),
+      cmocka_unit_test(test_rng_numpy),
+      cmocka_unit_test(test_size),
+      cmocka_unit_test(test_eye_like),
+      cmocka_unit_test(test_dropout_training),
       cmocka_unit_test(test_constant),
       cmocka_unit_test(test_constant_feeds_reshape),
       cmocka_unit_test(test_constant_errors),

@@ -16,10 +16,7 @@
 
 #include "kernel.h"
 #include "op_test.h"
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define F32(...) ((const float[]){__VA_ARGS__})
-#define I32(...) ((const int32_t[]){__VA_ARGS__})
+#include "test_literals.h"
 
 /* X -> op(axis) -> Y; axis INT64_MIN = attribute absent. */
 static void build(op_test *t, int64_t opset, const char *op, int64_t axis, int32_t dtype, int rank,
@@ -282,8 +279,37 @@ static void test_errors(void **state) {
   expect_error(&t, ONNXI_ERR_INVALID_MODEL, "rank >= 1");
 }
 
+/* --- Hardmax: one-hot of np.argmax (first maximum) along the axis --- */
+
+static void hardmax_check(int64_t opset, int64_t axis, int32_t dt, int rank, const int64_t *dims,
+                          const void *x, const void *want) {
+  op_test t;
+  op_test_init(&t, opset);
+  int xi = op_test_input(&t, "X", dt, rank, dims, x);
+  int y = op_test_value(&t, "Y");
+  int n = op_test_node(&t, "Hardmax", &xi, 1, &y, 1);
+  if (axis != 99) op_test_attr_int(&t, n, "axis", axis);
+  op_test_output(&t, y);
+  if (op_test_run(&t, 1) != ONNXI_OK) fail_msg("%s", t.err.message);
+  op_test_expect(&t, 0, dt, rank, dims, want, 0, 0);
+  op_test_release(&t);
+}
+
+static void test_hardmax(void **state) {
+  (void)state;
+  /* default axis -1, ties go to the first */
+  hardmax_check(13, 99, FLOAT, 2, D(2, 3), F32(1, 3, 3, -1, -2, -5), F32(0, 1, 0, 1, 0, 0));
+  hardmax_check(13, 0, DOUBLE, 2, D(2, 2), F64(1, 4, 3, 2), F64(0, 1, 1, 0));
+  /* opset 11: coerced to 2-D at axis 1, so rows of 4 */
+  hardmax_check(11, 99, FLOAT, 3, D(2, 2, 2), F32(1, 5, 2, 5, 0, 0, 0, 0),
+                F32(0, 1, 0, 0, 1, 0, 0, 0));
+  /* float16: 1.0 = 0x3c00, 2.0 = 0x4000, -1 = 0xbc00 */
+  hardmax_check(13, -1, FLOAT16, 1, D(3), U16(0x3c00, 0x4000, 0xbc00), U16(0, 0x3c00, 0));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_hardmax),
       cmocka_unit_test(test_small),       cmocka_unit_test(test_large_numbers),
       cmocka_unit_test(test_axes_opsets), cmocka_unit_test(test_long),
       cmocka_unit_test(test_dtypes),      cmocka_unit_test(test_nhwc),

@@ -16,18 +16,7 @@
 
 #include "kernel.h"
 #include "op_test.h"
-
-#define D(...) ((const int64_t[]){__VA_ARGS__})
-#define F32(...) ((const float[]){__VA_ARGS__})
-#define F64(...) ((const double[]){__VA_ARGS__})
-#define I8(...) ((const int8_t[]){__VA_ARGS__})
-#define I16(...) ((const int16_t[]){__VA_ARGS__})
-#define I32(...) ((const int32_t[]){__VA_ARGS__})
-#define I64(...) ((const int64_t[]){__VA_ARGS__})
-#define U8(...) ((const uint8_t[]){__VA_ARGS__})
-#define U16(...) ((const uint16_t[]){__VA_ARGS__})
-#define U64(...) ((const uint64_t[]){__VA_ARGS__})
-#define NONE ((const int64_t *)NULL)
+#include "test_literals.h"
 
 /* X -> op -> Y, X a graph input; returns the node id. */
 static int build1(op_test *t, int64_t opset, const char *op, int32_t dtype, int rank,
@@ -91,6 +80,26 @@ static const unary_case unary_cases[] = {
      F32(-0.104095757f, -0.30340147f, -0.129926965f, 0, 0.375245214f, 1.943959f, 7.24999285f)},
     {"Sqrt", F32(NAN, NAN, NAN, 0, 0.707106769f, 1.41421354f, 2.69258237f)},
     {"Log", F32(NAN, NAN, NAN, -INFINITY, -0.693147182f, 0.693147182f, 1.9810015f)},
+    {"Round", F32(-4, -1, -0.0f, 0, 0, 2, 7)},
+    {"Sign", F32(-1, -1, -1, 0, 1, 1, 1)},
+    {"Softsign",
+     F32(-0.777777791f, -0.5f, -0.200000003f, 0, 0.333333343f, 0.666666687f, 0.878787875f)},
+    {"ThresholdedRelu", F32(0, 0, 0, 0, 0, 2, 7.25f)},
+    {"Shrink", F32(-3.5f, -1, 0, 0, 0, 2, 7.25f)},
+    {"Celu", F32(-0.969802618f, -0.63212055f, -0.221199214f, 0, 0.5f, 2, 7.25f)},
+    {"Tan",
+     F32(-0.374585629f, -1.55740774f, -0.255341917f, 0, 0.546302497f, -2.18503976f, 1.44927955f)},
+    {"Asin", F32(NAN, -1.57079637f, -0.252680242f, 0, 0.52359879f, NAN, NAN)},
+    {"Acos", F32(NAN, 3.14159274f, 1.82347655f, 1.57079637f, 1.04719758f, NAN, NAN)},
+    {"Atan",
+     F32(-1.29249668f, -0.785398185f, -0.244978666f, 0, 0.463647604f, 1.10714877f, 1.43373013f)},
+    {"Sinh",
+     F32(-16.5426273f, -1.17520118f, -0.252612323f, 0, 0.521095276f, 3.62686038f, 704.052063f)},
+    {"Cosh", F32(16.5728245f, 1.54308069f, 1.03141308f, 1, 1.12762594f, 3.76219559f, 704.052795f)},
+    {"Asinh",
+     F32(-1.96572042f, -0.881373584f, -0.24746646f, 0, 0.481211811f, 1.44363546f, 2.67887139f)},
+    {"Acosh", F32(NAN, NAN, NAN, NAN, NAN, 1.31695795f, 2.66935802f)},
+    {"Atanh", F32(NAN, -INFINITY, -0.255412817f, 0, 0.549306154f, NAN, NAN)},
 };
 
 static void test_float_ops(void **state) {
@@ -158,6 +167,11 @@ static void test_attributes(void **state) {
   check_attr("Selu", "alpha", 2.0f, "gamma", 3.0f,
              F32(-5.81881571f, -3.79272342f, -1.32719529f, 0, 1.5f, 6, 21.75f));
   check_attr("HardSigmoid", "alpha", 0.5f, "beta", 0.6f, F32(0, 0.1f, 0.475f, 0.6f, 0.85f, 1, 1));
+  check_attr("ThresholdedRelu", "alpha", 0.4f, NULL, 0, F32(0, 0, 0, 0, 0.5f, 2, 7.25f));
+  check_attr("Shrink", "lambd", 1.5f, "bias", 1.0f, F32(-2.5f, 0, 0, 0, 0, 1, 6.25f));
+  /* numpy: np.where(x > 0, x, 2 * np.expm1(x / 2)) */
+  check_attr("Celu", "alpha", 2.0f, NULL, 0,
+             F32(-1.65245211f, -0.786938667f, -0.235006198f, 0, 0.5f, 2, 7.25f));
 }
 
 /* --- integer ops --- */
@@ -179,6 +193,12 @@ static void test_int_ops(void **state) {
   op_test_release(&t);
   build1(&t, 14, "Relu", ONNXI_DTYPE_INT32, 1, D(4), I32(-3, 0, 5, INT32_MIN));
   run_expect(&t, 1, ONNXI_DTYPE_INT32, 1, D(4), I32(0, 0, 5, 0), 0, 0);
+  op_test_release(&t);
+  build1(&t, 14, "Sign", INT64, 1, D(4), I64(INT64_MIN, -5, 0, 9));
+  run_expect(&t, 1, INT64, 1, D(4), I64(-1, -1, 0, 1), 0, 0);
+  op_test_release(&t);
+  build1(&t, 14, "Sign", UINT8, 1, D(3), U8(0, 1, 255));
+  run_expect(&t, 1, UINT8, 1, D(3), U8(0, 1, 1), 0, 0);
   op_test_release(&t);
   build1(&t, 14, "Abs", ONNXI_DTYPE_UINT8, 1, D(3), U8(0, 200, 255));
   run_expect(&t, 1, ONNXI_DTYPE_UINT8, 1, D(3), U8(0, 200, 255), 0, 0);
@@ -451,8 +471,33 @@ static void test_errors(void **state) {
   expect_error(&t, ONNXI_ERR_INVALID_MODEL, "expects 1 input(s)");
 }
 
+/* --- IsNaN / IsInf --- */
+
+static void test_is_nan_inf(void **state) {
+  (void)state;
+  op_test t;
+  const float *x = F32(NAN, INFINITY, -INFINITY, 0, -1e30f, 3);
+  build1(&t, 10, "IsNaN", FLOAT, 1, D(6), x);
+  run_expect(&t, 1, BOOL, 1, D(6), U8(1, 0, 0, 0, 0, 0), 0, 0);
+  op_test_release(&t);
+  build1(&t, 10, "IsInf", FLOAT, 1, D(6), x);
+  run_expect(&t, 1, BOOL, 1, D(6), U8(0, 1, 1, 0, 0, 0), 0, 0);
+  op_test_release(&t);
+  int n = build1(&t, 10, "IsInf", DOUBLE, 1, D(3), F64(INFINITY, -INFINITY, NAN));
+  op_test_attr_int(&t, n, "detect_positive", 0);
+  run_expect(&t, 1, BOOL, 1, D(3), U8(0, 1, 0), 0, 0);
+  op_test_release(&t);
+  n = build1(&t, 10, "IsInf", FLOAT16, 1, D(3), U16(0x7c00, 0xfc00, 0x7e00)); /* inf -inf nan */
+  op_test_attr_int(&t, n, "detect_negative", 0);
+  run_expect(&t, 1, BOOL, 1, D(3), U8(1, 0, 0), 0, 0);
+  op_test_release(&t);
+  build1(&t, 10, "IsNaN", INT32, 1, D(1), I32(1));
+  expect_error(&t, ONNXI_ERR_UNSUPPORTED, "input dtype int32");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_is_nan_inf),
       cmocka_unit_test(test_float_ops),
       cmocka_unit_test(test_float_ops_other_dtypes),
       cmocka_unit_test(test_attributes),

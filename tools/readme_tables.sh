@@ -2,11 +2,11 @@
 # Regenerates the generated tables in README.md (between <!-- NAME:begin -->
 # and <!-- NAME:end --> markers) from the tools' own output:
 #   conformance  `onnxi test --by-op` over ONNX's node tests
-# Usage: tools/readme_tables.sh [ONNXI_BINARY]
+# Usage: [ONNXI_NODE_TESTS=DIR] tools/readme_tables.sh [ONNXI_BINARY]
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 onnxi=${1:-$ONNXI_ROOT/build/onnxi}
-nodes=$ONNXI_MODEL_CACHE/onnx-backend/node
+nodes=${ONNXI_NODE_TESTS:-$ONNXI_MODEL_CACHE/onnx-backend/node} # or a folder given in ONNXI_NODE_TESTS
 [ -d "$nodes" ] || { echo "no node tests in $nodes: run tools/test.sh first" >&2; exit 1; }
 
 # readme_section NAME FILE: replaces the marked section of README.md with FILE.
