@@ -94,6 +94,7 @@ onnxi_status exec_session_create(const ir_model *m, int threads, exec_session **
   if (!s) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory");
   s->model = m;
   s->name = m->path ? m->path : "<model>";
+  s->max_bytes = arena_phys_bytes();
   size_t nn = (size_t)m->graph.n_nodes + 1;
   s->kernels = calloc(nn, sizeof *s->kernels);
   s->states = calloc(nn, sizeof *s->states);

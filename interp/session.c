@@ -31,6 +31,8 @@ onnxi_status onnxi_session_create(const onnxi_model *model, const onnxi_session_
   }
   st = exec_session_create(&model->ir, opts ? opts->threads : 0, &s->exec, err);
   if (st != ONNXI_OK) goto fail;
+  if (opts && opts->max_memory_bytes)
+    s->exec->max_bytes = opts->max_memory_bytes > SIZE_MAX ? SIZE_MAX : (size_t)opts->max_memory_bytes;
   *out = s;
   return ONNXI_OK;
 fail:

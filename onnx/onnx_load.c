@@ -158,6 +158,7 @@ static onnxi_status onnx_model_init(ir_model *m, const char *path, const char *d
                                     const onnxi_load_options *opts, onnxi_error *err) {
   memset(m, 0, sizeof *m);
   uint64_t cap = opts ? opts->max_weight_bytes : 0;
+  if (!cap) cap = arena_phys_bytes();
   arena_init(&m->arena, cap > SIZE_MAX ? SIZE_MAX : (size_t)cap);
   ir_graph_init(&m->graph, &m->arena);
   m->path = arena_strdup(&m->arena, path);
