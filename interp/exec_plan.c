@@ -413,7 +413,8 @@ static onnxi_status plan_memory_place(const exec_session *s, exec_plan *p, onnxi
   free(used);
   if (st == ONNXI_OK) st = plan_place(&p->mem, err);
   if (st != ONNXI_OK) return st;
-  size_t arena_sz = p->mem.arena_bytes ? p->mem.arena_bytes + EXEC_SLACK : 0;
+  /* allocated even when empty: zero-size tensors still get a real pointer */
+  size_t arena_sz = p->mem.arena_bytes + EXEC_SLACK;
   size_t total = arena_sz < p->mem.arena_bytes || arena_sz > SIZE_MAX - pinned
                      ? SIZE_MAX : arena_sz + pinned;
   if (!plan_budget_fits(p, total))
@@ -429,11 +430,9 @@ static onnxi_status plan_memory_place(const exec_session *s, exec_plan *p, onnxi
     if (!gr->pinned_data) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory: %zu bytes", gr->size);
     memset(gr->pinned_data, 0, sz + EXEC_SLACK);
   }
-  if (p->mem.arena_bytes) {
-    p->arena_data = aligned_alloc(EXEC_ALIGN, arena_sz);
-    if (!p->arena_data)
-      return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory: arena of %zu bytes", p->mem.arena_bytes);
-  }
+  p->arena_data = aligned_alloc(EXEC_ALIGN, (arena_sz + EXEC_ALIGN - 1) & ~(size_t)(EXEC_ALIGN - 1));
+  if (!p->arena_data)
+    return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory: arena of %zu bytes", p->mem.arena_bytes);
   for (int32_t t = 0; t < p->n_tensors; t++) {
     exec_tensor *e = &p->tensors[t];
     if (e->group == IR_NONE) continue;

@@ -286,6 +286,10 @@ case("float_data_short", "float_data has 5 elements, dims [2,3] float32 need 6",
 t = onnx.TensorProto(name="w", data_type=F, dims=[1 << 40, 1 << 40])
 case("huge_dims_overflow", "element count overflows", "initializer [2^40,2^40]: count overflows int64",
      unary("Add", [2], None, [t], ["w"]))
+t = onnx.TensorProto(name="w", data_type=F, dims=[0, 1 << 40, 1 << 40])
+case("empty_tensor_huge_dims", "element count overflows",
+     "initializer [0,2^40,2^40]: no elements, but strides over its dims overflow (fuzz_model)",
+     unary("Add", [2], None, [t], ["w"]))
 case("constantofshape_overflow", "output 0 is too large", "ConstantOfShape [2^40,2^40,2^40]",
      model([h.make_node("ConstantOfShape", ["s"], ["y"], name="n0")], [], [vi("y", F, None)],
            [init("s", I64, [3], [1 << 40] * 3)]))
