@@ -18,6 +18,8 @@ onnxi_status onnxi_session_create(const onnxi_model *model, const onnxi_session_
                                   onnxi_session **out, onnxi_error *err) {
   if (!model || !out) return err_set(err, ONNXI_ERR_INVALID_ARG, "model and out must not be NULL");
   *out = NULL;
+  onnxi_status cst = model_check(model, err);
+  if (cst) return cst;
   onnxi_session *s = calloc(1, sizeof *s);
   if (!s) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory");
   size_t n = (size_t)model->ir.graph.n_inputs + 1;

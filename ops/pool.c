@@ -602,6 +602,9 @@ static onnxi_status lrn_setup(op_context *ctx, void *state, op_tensor *const *in
  * channels [c - (size-1)/2, c + size/2]. */
 static void lrn_block(const lrn_state *s, const float *restrict x, float *restrict y) {
   int64_t c = s->c, sp = s->sp, lo = (s->size - 1) / 2, hi = s->size / 2;
+  /* offsets past c - 1 select no channel: a huge size must not loop on them */
+  if (lo > c - 1) lo = c - 1;
+  if (hi > c - 1) hi = c - 1;
   for (int64_t e = 0; e < c * sp; e++)
     y[e] = 0.0f;
   for (int64_t j = -lo; j <= hi; j++) {

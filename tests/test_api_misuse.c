@@ -21,6 +21,7 @@
 
 #include "model_builder.h"
 #include "onnxi.h"
+#include "tensor_io.h"
 
 #define F32 ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT
 #define DIMS(...) (const int64_t[]){__VA_ARGS__}
@@ -203,6 +204,29 @@ static void test_wrong_inputs(void **state) {
   onnxi_model_free(m);
 }
 
+/* Debug builds (no NDEBUG) keep a registry of loaded models: a freed model
+ * passed back is INVALID_ARG instead of a use after free. */
+static void test_freed_model(void **state) {
+  (void)state;
+#ifdef NDEBUG
+  skip();
+#else
+  onnxi_model *m = net_load(), *other = net_load();
+  onnxi_model_free(m);
+  onnxi_session *s = NULL;
+  onnxi_error err;
+  assert_int_equal(onnxi_session_create(m, NULL, &s, &err), ONNXI_ERR_INVALID_ARG);
+  assert_non_null(strstr(err.message, "is not loaded (freed already?)"));
+  assert_null(s);
+  onnxi_tensor_info info;
+  assert_int_equal(onnxi_model_input_info(m, 0, &info, &err), ONNXI_ERR_INVALID_ARG);
+  assert_int_equal(onnxi_model_input_count(m), 0);
+  onnxi_model_free(m); /* a double free is ignored */
+  assert_int_equal(onnxi_model_input_count(other), 1); /* the live one still works */
+  onnxi_model_free(other);
+#endif
+}
+
 /* --- memory caps -------------------------------------------------------------- */
 
 static void test_memory_caps(void **state) {
@@ -304,6 +328,41 @@ static void test_file_changes_size(void **state) {
   mb_tmpdir_remove(dir);
 }
 
+/* --- CLI input readers: a header must not make them allocate gigabytes ---------- */
+
+static void test_image_header_bomb(void **state) {
+  (void)state;
+  char *dir = mb_tmpdir_create();
+  /* 32768 x 32768 RGB would be 3 GB; 8192 x 8193 is just over the 64 Mpx cap */
+  const char *headers[] = {"P6\n32768 32768\n255\n", "P5\n8192 8193\n255\n"};
+  for (int i = 0; i < 2; i++) {
+    char *path = mb_file_write(dir, i ? "bomb.pgm" : "bomb.ppm", headers[i], strlen(headers[i]));
+    image_options o;
+    image_options_default(&o);
+    arena a;
+    arena_init(&a, 0);
+    onnxi_tensor t;
+    onnxi_error err;
+    assert_int_equal(tensor_file_read(path, &o, &a, &t, &err), ONNXI_ERR_PARSE);
+    assert_non_null(strstr(err.message, "bad PPM header"));
+    arena_release(&a);
+    free(path);
+  }
+  /* 8192 x 8192 passes the header check and fails on the missing pixels */
+  char *path = mb_file_write(dir, "short.pgm", "P5\n8192 8192\n255\n", 17);
+  image_options o;
+  image_options_default(&o);
+  arena a;
+  arena_init(&a, 0);
+  onnxi_tensor t;
+  onnxi_error err;
+  assert_int_not_equal(tensor_file_read(path, &o, &a, &t, &err), ONNXI_OK);
+  assert_null(strstr(err.message, "bad PPM header"));
+  arena_release(&a);
+  free(path);
+  mb_tmpdir_remove(dir);
+}
+
 /* --- two sessions of one model on two threads ------------------------------------ */
 
 typedef struct runner {
@@ -361,8 +420,10 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_null_pointers),
       cmocka_unit_test(test_wrong_inputs),
+      cmocka_unit_test(test_freed_model),
       cmocka_unit_test(test_memory_caps),
       cmocka_unit_test(test_file_changes_size),
+      cmocka_unit_test(test_image_header_bomb),
       cmocka_unit_test(test_two_threads_two_sessions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,7 @@ done
 bash "$ONNXI_ROOT/tools/deps.sh" fuzz
 build=${ONNXI_FUZZ_BUILD_DIR:-$ONNXI_ROOT/build-fuzz}
 # Not -Werror: this build is for finding bugs, clang's warnings are not the gate.
-CC=clang-14 onnxi_build "$build" -DONNXI_FUZZ=ON -DONNXI_BUILD_TESTS=OFF -DONNXI_WERROR=OFF \
+CC=clang-14 ONNXI_BUILD_TARGET=fuzzers onnxi_build "$build" -DONNXI_FUZZ=ON -DONNXI_BUILD_TESTS=OFF -DONNXI_WERROR=OFF \
   -DONNXI_SANITIZE=OFF -DONNXI_TSAN=OFF
 
 # --- seeds ------------------------------------------------------------------------
