@@ -114,6 +114,15 @@ onnxi_status tensor_npy_read(const char *path, arena *a, onnxi_tensor *out, onnx
     goto done;
   }
   out->nbytes = (size_t)count * elem;
+  /* A shape asking for gigabytes in a short file fails before allocating. */
+  struct stat sb;
+  long pos = ftell(f);
+  if (pos >= 0 && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
+      (sb.st_size < pos || (uint64_t)(sb.st_size - pos) < out->nbytes)) {
+    st = err_set(err, ONNXI_ERR_PARSE, "%s: .npy data is shorter than its shape (%zu bytes)", path,
+                 out->nbytes);
+    goto done;
+  }
   out->data = arena_alloc(a, out->nbytes ? out->nbytes : 1, 64);
   if (!out->data) { st = err_set(err, ONNXI_ERR_NO_MEMORY, "%s: out of memory", path); goto done; }
   if (fread(out->data, 1, out->nbytes, f) != out->nbytes)
