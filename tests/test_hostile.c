@@ -2,6 +2,7 @@
  * file is loaded, planned and run through the public API and must fail with
  * the error substring MANIFEST gives for it: no crash, no abort, no read out
  * of bounds (run under ASan by tools/test.sh --sanitize). */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,6 +105,20 @@ static int hostile_case(char **field) {
   return ok;
 }
 
+/* Files in the directory: each must have its MANIFEST line. */
+static int hostile_files_count(void) {
+  DIR *d = opendir(HOSTILE_DIR);
+  assert_non_null(d);
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t len = strlen(e->d_name);
+    n += len > 5 && strcmp(e->d_name + len - 5, ".onnx") == 0;
+  }
+  closedir(d);
+  return n;
+}
+
 static void test_hostile_corpus(void **state) {
   (void)state;
   FILE *mf = fopen(HOSTILE_DIR "/MANIFEST", "r");
@@ -124,6 +139,7 @@ static void test_hostile_corpus(void **state) {
   printf("%d hostile models, %d failed as expected\n", n, n - failed);
   assert_true(n >= 50);
   assert_int_equal(failed, 0);
+  assert_int_equal(hostile_files_count(), n); /* no file without its expectation */
 }
 
 int main(void) {

@@ -18,6 +18,9 @@ from onnx import helper as h
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
 CASES = []  # (name, expect, reason, feed)
+for stale in os.listdir(OUT):  # renamed or removed cases must not linger
+    if stale.endswith(".onnx"):
+        os.remove(os.path.join(OUT, stale))
 F = TP.FLOAT
 I64 = TP.INT64
 
