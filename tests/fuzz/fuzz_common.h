@@ -12,7 +12,7 @@
 
 /* Caps that keep one execution small: fuzzing finds logic bugs, not how much
  * memory a model may ask for (the caps themselves are what is tested there). */
-#define FUZZ_MAX_MEMORY (256u << 20)
+#define FUZZ_MAX_MEMORY (64u << 20)
 #define FUZZ_MAX_ELEMS (1u << 20)
 
 /* Fills input i (unknown dims -> 1) with bytes from fill, cycled. */
