@@ -57,7 +57,8 @@ typedef enum onnxi_dtype {
 typedef struct onnxi_model onnxi_model;
 
 typedef struct onnxi_load_options {
-  /* Total bytes of weights (initializers, external data) accepted; 0 = no cap. */
+  /* Total bytes of weights (initializers, external data) and model metadata
+   * accepted; 0 = the machine's physical memory. */
   uint64_t max_weight_bytes;
   /* Graph passes not to run: comma-separated names ("fold,bn-fold"), or
    * "all". NULL runs every pass (see `onnxi dump --passes`). */
@@ -97,6 +98,10 @@ typedef struct onnxi_session onnxi_session;
 
 typedef struct onnxi_session_options {
   int threads; /* 0 = one per core, 1 = the calling thread only */
+  /* Cap on the model's weights plus the memory a run plans (activations,
+   * constants computed at plan time); a plan over it fails with
+   * ONNXI_ERR_LIMIT before allocating. 0 = the machine's physical memory. */
+  uint64_t max_memory_bytes;
 } onnxi_session_options;
 
 /* A tensor passed to or returned from a run. Inputs: dtype, rank, dims and

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct arena_block {
   arena_block *next;
@@ -81,3 +82,10 @@ char *arena_strndup(arena *a, const char *s, size_t n) {
 }
 
 char *arena_strdup(arena *a, const char *s) { return arena_strndup(a, s, strlen(s)); }
+
+size_t arena_phys_bytes(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return SIZE_MAX; /* unknown: no cap */
+  if ((unsigned long)pages > SIZE_MAX / (unsigned long)page) return SIZE_MAX;
+  return (size_t)pages * (size_t)page;
+}

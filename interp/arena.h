@@ -21,5 +21,8 @@ void arena_release(arena *a);
 void *arena_alloc(arena *a, size_t size, size_t align);
 char *arena_strdup(arena *a, const char *s);
 char *arena_strndup(arena *a, const char *s, size_t n);
+/* Physical memory of the machine (the default cap on weights and session
+ * memory: more than this cannot be backed, only overcommitted and OOM-killed). */
+size_t arena_phys_bytes(void);
 
 #endif

@@ -94,6 +94,7 @@ onnxi_status exec_session_create(const ir_model *m, int threads, exec_session **
   if (!s) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory");
   s->model = m;
   s->name = m->path ? m->path : "<model>";
+  s->max_bytes = arena_phys_bytes();
   size_t nn = (size_t)m->graph.n_nodes + 1;
   s->kernels = calloc(nn, sizeof *s->kernels);
   s->states = calloc(nn, sizeof *s->states);
@@ -135,8 +136,14 @@ onnxi_status exec_step_run(exec_session *s, const exec_step *step, onnxi_error *
   op_tensor *in[EXEC_MAX_IO], *outs[EXEC_MAX_IO];
   for (int32_t k = 0; k < step->n_in; k++)
     in[k] = step->ins[k] == IR_NONE ? NULL : &p->tensors[step->ins[k]].t;
-  for (int32_t k = 0; k < step->n_out; k++)
+  bool empty = true;
+  for (int32_t k = 0; k < step->n_out; k++) {
     outs[k] = step->outs[k] == IR_NONE ? NULL : &p->tensors[step->outs[k]].t;
+    empty &= !outs[k] || !outs[k]->nbytes;
+  }
+  /* Nothing to compute; and a zero-size tensor may still have huge other
+   * dims (e.g. [1, 2^40, 0]), which loops in kernels would walk. */
+  if (empty) return ONNXI_OK;
   if (step->node == IR_NONE) {
     reorder_run(in[0], outs[0], exec_dtype_elem_size(in[0]->dtype), s->pool);
     return ONNXI_OK;

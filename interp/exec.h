@@ -72,6 +72,7 @@ typedef struct exec_session {
   void **states;             /* per node */
   bool *inited;
   exec_plan *plan;
+  size_t max_bytes; /* cap on model weights + plan memory (onnxi_session_options) */
 } exec_session;
 
 /* Every node must have a kernel; errors name the first one that has none. */

@@ -55,6 +55,13 @@ static onnxi_status plan_step_add(exec_plan *p, int32_t node, int32_t n_in, int3
   return ONNXI_OK;
 }
 
+/* Whether `more` bytes of plan constants fit the session's budget (the
+ * consts arena's limit: max_memory_bytes less the model's weights). */
+static bool plan_budget_fits(const exec_plan *p, size_t more) {
+  const arena *a = &p->consts;
+  return !a->limit_bytes || (more <= a->limit_bytes && a->used_bytes <= a->limit_bytes - more);
+}
+
 /* Sets count and nbytes from dims, with overflow checks. */
 static onnxi_status plan_tensor_size(op_tensor *t, const char *what, onnxi_error *err) {
   size_t elem = exec_dtype_elem_size(t->dtype);
@@ -69,6 +76,11 @@ onnxi_status op_tensor_const_alloc(op_context *ctx, op_tensor *t) {
   exec_plan *p = ctx->plan;
   onnxi_status st = plan_tensor_size(t, "constant", ctx->err);
   if (st != ONNXI_OK) return op_error(ctx, st, "%s", ctx->err ? ctx->err->message : "");
+  if (!plan_budget_fits(p, t->nbytes))
+    return op_error(ctx, ONNXI_ERR_LIMIT,
+                    "a constant of %zu bytes would exceed max_memory_bytes (%zu bytes left "
+                    "after the weights, %zu used)",
+                    t->nbytes, p->consts.limit_bytes, p->consts.used_bytes);
   t->data = arena_alloc(&p->consts, t->nbytes ? t->nbytes : 1, EXEC_ALIGN);
   if (!t->data) return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory for a plan constant");
   t->is_const = true;
@@ -164,6 +176,9 @@ static onnxi_status plan_layout_convert(exec_session *s, exec_plan *p, int32_t s
   if (op_layout_trivial(e->t.dims, e->t.rank)) {
     c->view_of = src;
   } else if (e->t.is_const) {
+    if (!plan_budget_fits(p, e->t.nbytes))
+      return err_set(err, ONNXI_ERR_LIMIT, "%s: a %zu-byte constant would exceed max_memory_bytes",
+                     s->name, e->t.nbytes);
     c->t.data = arena_alloc(&p->consts, e->t.nbytes ? e->t.nbytes : 1, EXEC_ALIGN);
     if (!c->t.data) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory planning");
     reorder_run(&e->t, &c->t, exec_dtype_elem_size(e->t.dtype), NULL);
@@ -373,22 +388,24 @@ static void plan_inplace_merge(exec_session *s, exec_plan *p) {
   }
 }
 
-static onnxi_status plan_memory_place(exec_plan *p, onnxi_error *err) {
+/* Pinned groups get their own buffers, the rest share the arena: everything
+ * is sized first and checked against max_memory_bytes, then allocated. */
+static onnxi_status plan_memory_place(const exec_session *s, exec_plan *p, onnxi_error *err) {
   plan_init(&p->mem, EXEC_ALIGN);
   bool *used = calloc((size_t)p->n_groups + 1, sizeof *used);
   if (!used) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory planning");
   for (int32_t t = 0; t < p->n_tensors; t++)
     if (p->tensors[t].group != IR_NONE) used[p->tensors[t].group] = true;
   onnxi_status st = ONNXI_OK;
+  size_t pinned = 0;
   for (int32_t gi = 0; gi < p->n_groups && st == ONNXI_OK; gi++) {
     exec_group *gr = &p->groups[gi];
     gr->buffer = IR_NONE;
+    gr->pinned &= used[gi];
     if (!used[gi]) continue;
     if (gr->pinned) {
       size_t sz = (gr->size + EXEC_ALIGN - 1) & ~(size_t)(EXEC_ALIGN - 1);
-      gr->pinned_data = aligned_alloc(EXEC_ALIGN, sz + EXEC_SLACK);
-      if (!gr->pinned_data) st = err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory: %zu bytes", gr->size);
-      else memset(gr->pinned_data, 0, sz + EXEC_SLACK);
+      pinned = sz + EXEC_SLACK > SIZE_MAX - pinned ? SIZE_MAX : pinned + sz + EXEC_SLACK;
       continue;
     }
     st = plan_buffer_add(&p->mem, gr->size, gr->first, gr->last, &gr->buffer, err);
@@ -396,11 +413,26 @@ static onnxi_status plan_memory_place(exec_plan *p, onnxi_error *err) {
   free(used);
   if (st == ONNXI_OK) st = plan_place(&p->mem, err);
   if (st != ONNXI_OK) return st;
-  if (p->mem.arena_bytes) {
-    p->arena_data = aligned_alloc(EXEC_ALIGN, p->mem.arena_bytes + EXEC_SLACK);
-    if (!p->arena_data)
-      return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory: arena of %zu bytes", p->mem.arena_bytes);
+  /* allocated even when empty: zero-size tensors still get a real pointer */
+  size_t arena_sz = p->mem.arena_bytes + EXEC_SLACK;
+  size_t total = arena_sz < p->mem.arena_bytes || arena_sz > SIZE_MAX - pinned
+                     ? SIZE_MAX : arena_sz + pinned;
+  if (!plan_budget_fits(p, total))
+    return err_set(err, ONNXI_ERR_LIMIT,
+                   "%s: the plan needs %zu bytes of activations (plus %zu of constants and %zu "
+                   "of weights), over max_memory_bytes (%zu)",
+                   s->name, total, p->consts.used_bytes, s->model->arena.used_bytes, s->max_bytes);
+  for (int32_t gi = 0; gi < p->n_groups; gi++) {
+    exec_group *gr = &p->groups[gi];
+    if (!gr->pinned) continue;
+    size_t sz = (gr->size + EXEC_ALIGN - 1) & ~(size_t)(EXEC_ALIGN - 1);
+    gr->pinned_data = aligned_alloc(EXEC_ALIGN, sz + EXEC_SLACK);
+    if (!gr->pinned_data) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory: %zu bytes", gr->size);
+    memset(gr->pinned_data, 0, sz + EXEC_SLACK);
   }
+  p->arena_data = aligned_alloc(EXEC_ALIGN, (arena_sz + EXEC_ALIGN - 1) & ~(size_t)(EXEC_ALIGN - 1));
+  if (!p->arena_data)
+    return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory: arena of %zu bytes", p->mem.arena_bytes);
   for (int32_t t = 0; t < p->n_tensors; t++) {
     exec_tensor *e = &p->tensors[t];
     if (e->group == IR_NONE) continue;
@@ -476,8 +508,9 @@ void exec_plan_free(exec_plan *p) {
   free(p);
 }
 
-static onnxi_status plan_alloc(const ir_graph *g, const void *const *feed, exec_plan **out,
+static onnxi_status plan_alloc(const exec_session *s, const void *const *feed, exec_plan **out,
                                onnxi_error *err) {
+  const ir_graph *g = &s->model->graph;
   exec_plan *p = calloc(1, sizeof *p);
   if (!p) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory planning");
   *out = p;
@@ -492,7 +525,8 @@ static onnxi_status plan_alloc(const ir_graph *g, const void *const *feed, exec_
   /* every value, one layout conversion of each, and the output reorders */
   p->cap_tensors = g->n_values * 2 + g->n_outputs + 1;
   p->tensors = calloc((size_t)p->cap_tensors, sizeof *p->tensors);
-  arena_init(&p->consts, 0);
+  size_t weights = s->model->arena.used_bytes;
+  arena_init(&p->consts, weights < s->max_bytes ? s->max_bytes - weights : 1);
   p->feed = feed;
   if (!p->input_rank || !p->input_dims || !p->input_data_used || !p->input_data_copy ||
       !p->input_data_bytes || !p->output_tensor || !p->tensors)
@@ -509,7 +543,7 @@ onnxi_status exec_plan_build(exec_session *s, const int32_t *ranks,
                              exec_plan **out, onnxi_error *err) {
   const ir_graph *g = &s->model->graph;
   exec_plan *p = NULL;
-  onnxi_status st = plan_alloc(g, feed, &p, err);
+  onnxi_status st = plan_alloc(s, feed, &p, err);
   for (int32_t i = 0; st == ONNXI_OK && i < g->n_inputs; i++)
     st = plan_input_bind(s, p, i, ranks[i], dims[i], err);
   for (int32_t n = 0; st == ONNXI_OK && n < g->n_nodes; n++) st = plan_node(s, p, n, err);
@@ -520,7 +554,7 @@ onnxi_status exec_plan_build(exec_session *s, const int32_t *ranks,
   }
   if (st == ONNXI_OK) {
     plan_inplace_merge(s, p);
-    st = plan_memory_place(p, err);
+    st = plan_memory_place(s, p, err);
   }
   if (st == ONNXI_OK) st = plan_setup(s, p, err);
   if (st == ONNXI_OK) st = plan_key_save(p, g, ranks, dims, err);

@@ -78,13 +78,20 @@ const char *ir_attr_type_name(ir_attr_type t) {
 }
 
 bool ir_dims_count(const int64_t *dims, int rank, int64_t *count) {
+  /* The nonzero dims must multiply within int64 even when a zero dim makes
+   * the count 0: kernels compute strides and partial products from them. */
   int64_t c = 1;
+  bool empty = false;
   for (int i = 0; i < rank; i++) {
     if (dims[i] < 0) return false;
-    if (dims[i] != 0 && c > INT64_MAX / dims[i]) return false;
+    if (dims[i] == 0) {
+      empty = true;
+      continue;
+    }
+    if (c > INT64_MAX / dims[i]) return false;
     c *= dims[i];
   }
-  *count = c;
+  *count = empty ? 0 : c;
   return true;
 }
 

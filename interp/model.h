@@ -9,4 +9,8 @@ struct onnxi_model {
   ir_model ir;
 };
 
+/* INVALID_ARG for NULL and, in debug builds (no NDEBUG), for a model that
+ * is not loaded (freed already, or never a model). */
+onnxi_status model_check(const onnxi_model *m, onnxi_error *err);
+
 #endif

@@ -18,6 +18,8 @@ onnxi_status onnxi_session_create(const onnxi_model *model, const onnxi_session_
                                   onnxi_session **out, onnxi_error *err) {
   if (!model || !out) return err_set(err, ONNXI_ERR_INVALID_ARG, "model and out must not be NULL");
   *out = NULL;
+  onnxi_status cst = model_check(model, err);
+  if (cst) return cst;
   onnxi_session *s = calloc(1, sizeof *s);
   if (!s) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory");
   size_t n = (size_t)model->ir.graph.n_inputs + 1;
@@ -31,6 +33,8 @@ onnxi_status onnxi_session_create(const onnxi_model *model, const onnxi_session_
   }
   st = exec_session_create(&model->ir, opts ? opts->threads : 0, &s->exec, err);
   if (st != ONNXI_OK) goto fail;
+  if (opts && opts->max_memory_bytes)
+    s->exec->max_bytes = opts->max_memory_bytes > SIZE_MAX ? SIZE_MAX : (size_t)opts->max_memory_bytes;
   *out = s;
   return ONNXI_OK;
 fail:

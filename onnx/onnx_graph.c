@@ -251,6 +251,10 @@ static onnxi_status onnx_output_add(const Onnx__ValueInfoProto *vi, ir_graph *g,
   if (!st && id == IR_NONE)
     st = err_set(err, ONNXI_ERR_INVALID_MODEL,
                  "not produced by any node and not an input or initializer");
+  /* Results are matched to outputs by position: a repeated name is a
+   * malformed graph (exporters insert an Identity instead). */
+  if (!st && (g->values[id].flags & IR_VALUE_OUTPUT))
+    return err_set(err, ONNXI_ERR_INVALID_MODEL, "graph output '%.200s' is listed twice", name);
   if (!st) st = onnx_value_type_apply(g, id, vi->type, err);
   if (st) return ONNX_PREFIXED(st, err, "output '%.200s'", name);
   g->values[id].flags |= IR_VALUE_OUTPUT;

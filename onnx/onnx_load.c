@@ -1,7 +1,5 @@
 /* ModelProto -> ir_model: file reading, protobuf unpacking, version checks
  * and model metadata. The graph itself is converted in onnx_graph.c. */
-#define _DEFAULT_SOURCE /* MAP_POPULATE (Linux) */
-
 #include "onnx_load.h"
 
 #include <errno.h>
@@ -9,19 +7,10 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "onnx_internal.h"
-
-/* Prefaulting the whole mapping in one call is cheaper than a page fault
- * per 64 KiB while protobuf-c reads it. */
-#ifdef MAP_POPULATE
-#define ONNX_MAP_FLAGS (MAP_PRIVATE | MAP_POPULATE)
-#else
-#define ONNX_MAP_FLAGS MAP_PRIVATE
-#endif
 
 #define ONNX_IR_VERSION_MIN 3
 #define ONNX_IR_VERSION_MAX 8
@@ -158,6 +147,7 @@ static onnxi_status onnx_model_init(ir_model *m, const char *path, const char *d
                                     const onnxi_load_options *opts, onnxi_error *err) {
   memset(m, 0, sizeof *m);
   uint64_t cap = opts ? opts->max_weight_bytes : 0;
+  if (!cap) cap = arena_phys_bytes();
   arena_init(&m->arena, cap > SIZE_MAX ? SIZE_MAX : (size_t)cap);
   ir_graph_init(&m->graph, &m->arena);
   m->path = arena_strdup(&m->arena, path);
@@ -232,32 +222,54 @@ static char *onnx_path_dir(const char *path) {
   return dir;
 }
 
-/* Maps the file; an empty file maps to nothing (and fails as a model). */
-static onnxi_status onnx_file_map(const char *path, void **data, size_t *size, onnxi_error *err) {
+/* Reads exactly n bytes from fd's current position; the file may change
+ * size under us (a truncation must be an error, not the SIGBUS a mapping
+ * would raise), so a short read or bytes past n both fail. */
+static onnxi_status onnx_fd_read_exact(int fd, unsigned char *dst, size_t n, onnxi_error *err) {
+  size_t done = 0;
+  while (done <= n) {
+    unsigned char probe;
+    size_t chunk = done == n ? 1 : (n - done < (1u << 30) ? n - done : (1u << 30));
+    ssize_t got = read(fd, done == n ? &probe : dst + done, chunk);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return err_set(err, ONNXI_ERR_IO, "cannot read: %s", strerror(errno));
+    if (got == 0 && done == n) return ONNXI_OK;
+    if (got == 0 || done == n)
+      return err_set(err, ONNXI_ERR_IO, "file changed size while being read (%zu bytes expected)",
+                     n);
+    done += (size_t)got;
+  }
+  return ONNXI_OK;
+}
+
+/* Reads the whole file into heap memory (*data NULL for an empty file,
+ * which then fails as a model). Files larger than the weight cap are refused
+ * before allocating: their bytes all end up in the model arena anyway. */
+static onnxi_status onnx_file_read(const char *path, size_t cap, void **data, size_t *size,
+                                   onnxi_error *err) {
   onnxi_status st = ONNXI_OK;
   struct stat sb;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return err_set(err, ONNXI_ERR_IO, "cannot open: %s", strerror(errno));
   if (fstat(fd, &sb) != 0) {
     st = err_set(err, ONNXI_ERR_IO, "cannot stat: %s", strerror(errno));
-    goto fail;
-  }
-  if (!S_ISREG(sb.st_mode)) {
+  } else if (!S_ISREG(sb.st_mode)) {
     st = err_set(err, ONNXI_ERR_IO, "not a regular file");
-    goto fail;
+  } else if (cap && (uint64_t)sb.st_size > cap) {
+    st = err_set(err, ONNXI_ERR_LIMIT, "file of %" PRIu64 " bytes exceeds max_weight_bytes (%zu)",
+                 (uint64_t)sb.st_size, cap);
+  } else if (sb.st_size > 0) {
+    size_t n = (size_t)sb.st_size;
+    unsigned char *buf = malloc(n);
+    if (!buf) st = err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory reading %zu bytes", n);
+    if (buf) st = onnx_fd_read_exact(fd, buf, n, err);
+    if (st) {
+      free(buf);
+    } else {
+      *data = buf;
+      *size = n;
+    }
   }
-  if (sb.st_size == 0) goto fail;
-  void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, ONNX_MAP_FLAGS, fd, 0);
-  if (p == MAP_FAILED) {
-    st = err_set(err, ONNXI_ERR_IO, "cannot map %zu bytes: %s", (size_t)sb.st_size,
-                 strerror(errno));
-    goto fail;
-  }
-  posix_madvise(p, (size_t)sb.st_size, POSIX_MADV_SEQUENTIAL);
-  posix_madvise(p, (size_t)sb.st_size, POSIX_MADV_WILLNEED);
-  *data = p;
-  *size = (size_t)sb.st_size;
-fail:
   close(fd);
   return st;
 }
@@ -271,12 +283,12 @@ onnxi_status onnx_model_load_file(const char *path, const onnxi_load_options *op
   onnxi_status st = dir ? onnx_model_init(m, path, dir, opts, err)
                         : err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory");
   free(dir);
-  if (!st) st = onnx_file_map(path, &data, &size, err);
+  if (!st) st = onnx_file_read(path, m->arena.limit_bytes, &data, &size, err);
   if (st) return onnx_model_fail(m, st, path, err);
-  /* protobuf-c copied what it keeps: the mapping can go before conversion. */
+  /* protobuf-c copied what it keeps: the file's bytes can go before conversion. */
   onnx_pb_allocator pa;
   Onnx__ModelProto *mp = NULL;
   st = onnx_model_unpack(m, data, size, &pa, &mp, err);
-  if (data) munmap(data, size);
+  free(data);
   return st ? onnx_model_fail(m, st, path, err) : onnx_model_finish(m, mp, &pa, path, err);
 }

@@ -37,7 +37,7 @@
 onnxi_status onnx_model_import(const void *data, size_t size, const char *path, const char *dir,
                                const onnxi_load_options *opts, ir_model *m, onnxi_error *err);
 
-/* Reads `path` (mmap) and imports it; external data resolves against its directory. */
+/* Reads `path` (into memory, checked against truncation) and imports it; external data resolves against its directory. */
 onnxi_status onnx_model_load_file(const char *path, const onnxi_load_options *opts,
                                   ir_model *m, onnxi_error *err);
 

@@ -265,6 +265,20 @@ static ir_layout pool_layout(const op_context *ctx, const void *state, op_tensor
   return in[0]->dtype == ONNXI_DTYPE_FLOAT ? IR_LAYOUT_NHWC : in[0]->layout;
 }
 
+/* A pad as wide as the window makes windows of padding only (no element to
+ * take the max of); ONNX Runtime refuses these models too. */
+static onnxi_status pool_pads_check(const op_context *ctx, const conv_geom *g) {
+  for (int i = 0; i < g->nsp; i++) {
+    int64_t extent = (g->kernel[i] - 1) * g->dilation[i] + 1;
+    if (g->pad_begin[i] >= extent || g->pad_end[i] >= extent)
+      return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                      "pads %lld and %lld on spatial axis %d are not smaller than the window "
+                      "extent %lld",
+                      (long long)g->pad_begin[i], (long long)g->pad_end[i], i, (long long)extent);
+  }
+  return ONNXI_OK;
+}
+
 static onnxi_status pool_geometry(const op_context *ctx, const pool_state *s, const op_tensor *x,
                                   conv_geom *g) {
   onnxi_status st;
@@ -284,7 +298,8 @@ static onnxi_status pool_geometry(const op_context *ctx, const pool_state *s, co
     return ONNXI_OK;
   }
   if ((st = conv_geom_window(ctx, &s->attrs, x->rank - 2, NULL, g))) return st;
-  return conv_geom_forward(ctx, &s->attrs, x->dims + 2, g);
+  if ((st = conv_geom_forward(ctx, &s->attrs, x->dims + 2, g))) return st;
+  return pool_pads_check(ctx, g);
 }
 
 static onnxi_status pool_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
@@ -587,6 +602,9 @@ static onnxi_status lrn_setup(op_context *ctx, void *state, op_tensor *const *in
  * channels [c - (size-1)/2, c + size/2]. */
 static void lrn_block(const lrn_state *s, const float *restrict x, float *restrict y) {
   int64_t c = s->c, sp = s->sp, lo = (s->size - 1) / 2, hi = s->size / 2;
+  /* offsets past c - 1 select no channel: a huge size must not loop on them */
+  if (lo > c - 1) lo = c - 1;
+  if (hi > c - 1) hi = c - 1;
   for (int64_t e = 0; e < c * sp; e++)
     y[e] = 0.0f;
   for (int64_t j = -lo; j <= hi; j++) {

@@ -3,10 +3,11 @@
 # install) only when a Debian package is missing, so a ready machine returns
 # in well under a second.
 #
-#   tools/deps.sh [GROUP...]   groups: build, export, test, ort, all (default: test)
+#   tools/deps.sh [GROUP...]   groups: build, export, test, fuzz, ort, all (default: test)
 #     build   compiler, cmake, protobuf-c, ONNX schema, XNNPACK, cmocka, libpng/jpeg
 #     export  PyTorch + torchvision + onnx + numpy (models/export_torchvision.py)
 #     test    build + export + graphviz (what tools/test.sh needs)
+#     fuzz    build + clang 14 and its libFuzzer/sanitizer runtimes (tools/fuzz.sh)
 #     ort     node + npm, and onnxruntime-node in build/npm (tools/compare_load.sh)
 #     all     test + ort
 #
@@ -22,6 +23,7 @@ PKGS_BUILD=(build-essential cmake pkg-config libprotobuf-c-dev protobuf-c-compil
 PKGS_EXPORT=(python3-torch python3-torchvision python3-onnx python3-numpy)
 PKGS_TEST=(graphviz)
 PKGS_TRAIN=(python3-sklearn) # only to retrain models/digits
+PKGS_FUZZ=(clang-14 libclang-rt-14-dev python3-pil) # PIL: a JPEG seed for fuzz_readers
 
 log() { echo "deps.sh: $*" >&2; }
 
@@ -86,10 +88,11 @@ main() {
       export) want+=("${PKGS_EXPORT[@]}") ;;
       test) want+=("${PKGS_BUILD[@]}" "${PKGS_EXPORT[@]}" "${PKGS_TEST[@]}") ;;
       train) want+=("${PKGS_EXPORT[@]}" "${PKGS_TRAIN[@]}") ;;
+      fuzz) want+=("${PKGS_BUILD[@]}" "${PKGS_FUZZ[@]}") ;;
       ort) ort=1 ;;
       all) want+=("${PKGS_BUILD[@]}" "${PKGS_EXPORT[@]}" "${PKGS_TEST[@]}"); ort=1 ;;
       -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
-      *) log "unknown group '$g' (build, export, test, train, ort, all)"; return 2 ;;
+      *) log "unknown group '$g' (build, export, test, train, fuzz, ort, all)"; return 2 ;;
     esac
   done
   # node and npm may come from outside Debian (e.g. nodesource): only add

@@ -114,6 +114,15 @@ onnxi_status tensor_npy_read(const char *path, arena *a, onnxi_tensor *out, onnx
     goto done;
   }
   out->nbytes = (size_t)count * elem;
+  /* A shape asking for gigabytes in a short file fails before allocating. */
+  struct stat sb;
+  long pos = ftell(f);
+  if (pos >= 0 && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
+      (sb.st_size < pos || (uint64_t)(sb.st_size - pos) < out->nbytes)) {
+    st = err_set(err, ONNXI_ERR_PARSE, "%s: .npy data is shorter than its shape (%zu bytes)", path,
+                 out->nbytes);
+    goto done;
+  }
   out->data = arena_alloc(a, out->nbytes ? out->nbytes : 1, 64);
   if (!out->data) { st = err_set(err, ONNXI_ERR_NO_MEMORY, "%s: out of memory", path); goto done; }
   if (fread(out->data, 1, out->nbytes, f) != out->nbytes)
@@ -177,6 +186,8 @@ typedef struct image {
 } image;
 
 #define IMAGE_DIM_MAX 32768
+/* 64 Mpx (192 MB of RGB): the header alone must not make us allocate 3 GB. */
+#define IMAGE_PIXELS_MAX ((uint64_t)1 << 26)
 
 static onnxi_status image_png_read(const char *path, image *im, onnxi_error *err) {
   png_image p;
@@ -184,7 +195,8 @@ static onnxi_status image_png_read(const char *path, image *im, onnxi_error *err
   p.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_file(&p, path))
     return err_set(err, ONNXI_ERR_PARSE, "%s: not a readable PNG (%s)", path, p.message);
-  if (p.width == 0 || p.height == 0 || p.width > IMAGE_DIM_MAX || p.height > IMAGE_DIM_MAX) {
+  if (p.width == 0 || p.height == 0 || p.width > IMAGE_DIM_MAX || p.height > IMAGE_DIM_MAX ||
+      (uint64_t)p.width * p.height > IMAGE_PIXELS_MAX) {
     png_image_free(&p);
     return err_set(err, ONNXI_ERR_LIMIT, "%s: image size %ux%u out of range", path, p.width, p.height);
   }
@@ -237,7 +249,8 @@ static onnxi_status image_jpeg_read(const char *path, image *im, onnxi_error *er
   cinfo.out_color_space = JCS_RGB;
   jpeg_start_decompress(&cinfo);
   if (cinfo.output_width == 0 || cinfo.output_height == 0 || cinfo.output_width > IMAGE_DIM_MAX ||
-      cinfo.output_height > IMAGE_DIM_MAX || cinfo.output_components != 3) {
+      cinfo.output_height > IMAGE_DIM_MAX || cinfo.output_components != 3 ||
+      (uint64_t)cinfo.output_width * cinfo.output_height > IMAGE_PIXELS_MAX) {
     jpeg_destroy_decompress(&cinfo);
     fclose(file);
     return err_set(err, ONNXI_ERR_LIMIT, "%s: unsupported JPEG geometry", path);
@@ -289,7 +302,8 @@ static onnxi_status image_pnm_read(const char *path, image *im, onnxi_error *err
     goto done;
   }
   int w = image_pnm_int(f), h = image_pnm_int(f), maxv = image_pnm_int(f);
-  if (w <= 0 || h <= 0 || w > IMAGE_DIM_MAX || h > IMAGE_DIM_MAX || maxv <= 0 || maxv > 255) {
+  if (w <= 0 || h <= 0 || w > IMAGE_DIM_MAX || h > IMAGE_DIM_MAX || maxv <= 0 || maxv > 255 ||
+      (uint64_t)w * (uint64_t)h > IMAGE_PIXELS_MAX) {
     st = err_set(err, ONNXI_ERR_PARSE, "%s: bad PPM header (8-bit only)", path);
     goto done;
   }
