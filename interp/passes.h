@@ -8,5 +8,7 @@ onnxi_status pass_identity_run(pass_context *ctx);
 onnxi_status pass_fold_run(pass_context *ctx);
 onnxi_status pass_bn_fold_run(pass_context *ctx);
 onnxi_status pass_act_fuse_run(pass_context *ctx);
+onnxi_status pass_layernorm_run(pass_context *ctx);
+onnxi_status pass_gelu_run(pass_context *ctx);
 
 #endif
