@@ -178,7 +178,7 @@ enum { GELU_BLOCK = 4096 };
  * fit with fractional error < 1.2e-7 (Numerical Recipes' erfcc). */
 static inline float gelu_erf(float x) {
   float z = um_absf(x) * 0.70710678f;
-  z = um_self(z > 12.0f, 12.0f, z);
+  z = um_self(z > 9.0f, 9.0f, z); /* erfc(9) ~ 4e-37: keeps exp() out of subnormals */
   float t = 1.0f / (1.0f + 0.5f * z);
   float p = 0.17087277f;
   p = p * t - 0.82215223f;
