@@ -52,7 +52,7 @@ static bool gelu_match_scale(const ir_graph *g, int32_t u, gelu_match *m) {
     return false;
   }
   m->nodes[m->n_nodes++] = p;
-  return true;
+  return m->x != IR_NONE;
 }
 
 /* From the Add (1 + erf) on: Mul by X then by 0.5, or by Mul(X, 0.5). */
@@ -72,6 +72,7 @@ static bool gelu_match_tail(const ir_graph *g, int32_t add, gelu_match *m) {
     m->nodes[m->n_nodes++] = half;
     return true;
   }
+  if (other == IR_NONE) return false;
   int32_t h = g->values[other].producer; /* Mul(X, 0.5) */
   if (h == IR_NONE || pass_sole_consumer(g, other) != mul ||
       !gelu_reads(g, h, IR_OP_MUL, m->x, &k) || !gelu_const_is(g, g->nodes[h].inputs[k], 0.5))

@@ -101,7 +101,7 @@ static bool ln_match_at(const ir_graph *g, int32_t r1, ln_match *m) {
   int32_t sub = ln_next(g, rn->outputs[0], IR_OP_SUB);
   if (!ln_add(m, r1) || !ln_add(m, sub)) return false;
   const ir_node *sn = &g->nodes[sub];
-  if (sn->inputs[0] != m->x || sn->inputs[1] != rn->outputs[0]) return false;
+  if (sn->n_inputs != 2 || sn->inputs[0] != m->x || sn->inputs[1] != rn->outputs[0]) return false;
   int32_t d = sn->outputs[0];
   const int32_t *uses = ir_value_uses(g, d);
   if ((g->values[d].flags & IR_VALUE_OUTPUT) || ir_value_use_count(g, d) != 2) return false;
