@@ -8,7 +8,8 @@
  * LayerNormalization normalizes each row of the trailing dims X.shape[axis:]
  * (contiguous in plain layout, which the kernel asks for):
  * y = (x - mean) / sqrt(var + epsilon) * Scale + B, with mean and the biased
- * variance of the row. Only output Y is computed. */
+ * variance of the row, computed in float32 (stash_type 1). The optional
+ * outputs Mean and InvStdDev have X's dims with those from axis on set to 1. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ typedef struct ln_state {
 
 typedef struct ln_job {
   const float *x, *scale, *bias;
-  float *y;
+  float *y, *mean, *inv_std; /* the last two optional */
   int64_t len;
   float eps;
 } ln_job;
@@ -72,6 +73,8 @@ static void ln_task(void *arg, size_t start, size_t count) {
     float mean = ln_sum(x, n) / (float)n;
     float var = ln_sq_dev_sum(x, n, mean) / (float)n;
     float inv = 1.0f / sqrtf(var + j->eps);
+    if (j->mean) j->mean[r] = mean;
+    if (j->inv_std) j->inv_std[r] = inv;
     if (j->bias) {
       for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mean) * inv * j->scale[i] + j->bias[i];
     } else {
@@ -86,13 +89,15 @@ static onnxi_status ln_init(op_context *ctx, void *state) {
   if (st == ONNXI_OK) st = op_attr_int(ctx, "axis", -1, &s->axis);
   if (st == ONNXI_OK) st = op_attr_float(ctx, "epsilon", 1e-5f, &s->eps);
   if (st != ONNXI_OK) return st;
+  int64_t stash;
+  if (st == ONNXI_OK) st = op_attr_int(ctx, "stash_type", 1, &stash);
+  if (st != ONNXI_OK) return st;
+  if (stash != 1)
+    return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "attribute 'stash_type' %lld is not supported (1)",
+                    (long long)stash);
   if (!(s->eps >= 0))
     return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "attribute 'epsilon' must be >= 0, not %g",
                     (double)s->eps);
-  for (int32_t k = 1; k < ctx->node->n_outputs; k++)
-    if (ctx->node->outputs[k] != IR_NONE)
-      return op_error(ctx, ONNXI_ERR_UNSUPPORTED,
-                      "output %d (Mean / InvStdDev) is not supported, only Y", (int)k);
   return ONNXI_OK;
 }
 
@@ -112,7 +117,6 @@ static onnxi_status ln_param_check(op_context *ctx, const op_tensor *p, const ch
 static onnxi_status ln_infer(op_context *ctx, void *state, op_tensor *const *in, int n_in,
                              op_tensor *const *out, int n_out) {
   ln_state *s = state;
-  (void)n_out;
   const op_tensor *x = in[0];
   if (x->dtype != ONNXI_DTYPE_FLOAT)
     return op_error(ctx, ONNXI_ERR_UNSUPPORTED, "input dtype %d is not supported (float32)",
@@ -130,18 +134,30 @@ static onnxi_status ln_infer(op_context *ctx, void *state, op_tensor *const *in,
   if (st != ONNXI_OK) return st;
   op_tensor_like(out[0], x);
   out[0]->layout = IR_LAYOUT_PLAIN;
+  for (int k = 1; k < n_out; k++) {
+    if (!out[k]) continue;
+    op_tensor_like(out[k], x);
+    out[k]->layout = IR_LAYOUT_PLAIN;
+    for (int d = axis; d < x->rank; d++) out[k]->dims[d] = 1;
+  }
   return ONNXI_OK;
 }
 
 static onnxi_status ln_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
                            op_tensor *const *out, int n_out) {
   ln_state *s = state;
-  (void)n_out;
-  if (s->rows == 0 || s->len == 0) return ONNXI_OK;
+  if (s->rows == 0) return ONNXI_OK;
+  if (s->len == 0) { /* empty rows: Y is empty, their mean is NaN */
+    for (int k = 1; k < n_out; k++)
+      for (int64_t r = 0; out[k] && r < s->rows; r++) ((float *)out[k]->data)[r] = NAN;
+    return ONNXI_OK;
+  }
   ln_job j = {.x = in[0]->data,
               .scale = in[1]->data,
               .bias = n_in > 2 && in[2] ? in[2]->data : NULL,
               .y = out[0]->data,
+              .mean = n_out > 1 && out[1] ? out[1]->data : NULL,
+              .inv_std = n_out > 2 && out[2] ? out[2]->data : NULL,
               .len = s->len,
               .eps = s->eps};
   pthreadpool_parallelize_1d_tile_1d(ctx->threadpool, ln_task, &j, (size_t)s->rows,

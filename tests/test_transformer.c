@@ -117,14 +117,28 @@ static void test_layernorm_errors(void **state) {
   expect_error(&t, ONNXI_ERR_INVALID_MODEL, "axis");
   ln_build(&t, 2, D(2, 3), x, -1, -1.0f, 1, D(3), s, NULL);
   expect_error(&t, ONNXI_ERR_INVALID_MODEL, "epsilon");
-  /* the Mean output is not computed */
+  ln_build(&t, 2, D(2, 3), x, -1, 1e-5f, 1, D(3), s, NULL);
+  op_test_attr_int(&t, 0, "stash_type", 10);
+  expect_error(&t, ONNXI_ERR_UNSUPPORTED, "stash_type");
+}
+
+/* The optional Mean and InvStdDev outputs: X's dims, 1 from axis on. */
+static void test_layernorm_stats(void **state) {
+  (void)state;
+  const float x[6] = {1, 2, 3, 4, 5, 6}, s[3] = {1, 1, 1};
+  op_test t;
   op_test_init(&t, 17);
   int in[2] = {op_test_input(&t, "X", ONNXI_DTYPE_FLOAT, 2, D(2, 3), x),
                op_test_const(&t, "S", ONNXI_DTYPE_FLOAT, 1, D(3), s)};
-  int out[2] = {op_test_value(&t, "Y"), op_test_value(&t, "Mean")};
-  op_test_node(&t, "LayerNormalization", in, 2, out, 2);
-  op_test_output(&t, out[0]);
-  expect_error(&t, ONNXI_ERR_UNSUPPORTED, "Mean");
+  int out[3] = {op_test_value(&t, "Y"), op_test_value(&t, "Mean"), op_test_value(&t, "Inv")};
+  op_test_node(&t, "LayerNormalization", in, 2, out, 3);
+  for (int k = 0; k < 3; k++) op_test_output(&t, out[k]);
+  if (op_test_run(&t, 2) != ONNXI_OK) fail_msg("%s", t.err.message);
+  const float y = 1.22473569f;
+  op_test_expect(&t, 0, ONNXI_DTYPE_FLOAT, 2, D(2, 3), F32(-y, 0, y, -y, 0, y), 1e-5, 1e-6);
+  op_test_expect(&t, 1, ONNXI_DTYPE_FLOAT, 2, D(2, 1), F32(2, 5), 1e-6, 0);
+  op_test_expect(&t, 2, ONNXI_DTYPE_FLOAT, 2, D(2, 1), F32(y, y), 1e-5, 0);
+  op_test_release(&t);
 }
 
 static void gelu_check(const char *approx, const float *want) {
@@ -330,7 +344,8 @@ static void test_pass_gelu_left_alone(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_layernorm_numpy),   cmocka_unit_test(test_layernorm_reference),
-      cmocka_unit_test(test_layernorm_errors),  cmocka_unit_test(test_gelu_numpy),
+      cmocka_unit_test(test_layernorm_errors),  cmocka_unit_test(test_layernorm_stats),
+      cmocka_unit_test(test_gelu_numpy),
       cmocka_unit_test(test_pass_layernorm),    cmocka_unit_test(test_pass_layernorm_left_alone),
       cmocka_unit_test(test_pass_gelu),         cmocka_unit_test(test_pass_gelu_left_alone),
   };
