@@ -192,7 +192,7 @@ enum { GELU_BLOCK = 4096 };
  * for x < 0, 1 + erf(x / sqrt 2) cancels and an erf with 1e-7 absolute
  * error gives 1e-4 relative error at x = -3. erfc(z), z >= 0: Chebyshev
  * fit with fractional error < 1.2e-7 (Numerical Recipes' erfcc). */
-static inline float gelu_erf(float x) {
+static inline __attribute__((always_inline)) float gelu_erf(float x) {
   float z = um_absf(x) * 0.70710678f;
   z = um_self(z > 9.0f, 9.0f, z); /* erfc(9) ~ 4e-37: keeps exp() out of subnormals */
   float t = 1.0f / (1.0f + 0.5f * z);
@@ -210,18 +210,31 @@ static inline float gelu_erf(float x) {
   return 0.5f * x * um_self(x < 0.0f, ec, 2.0f - ec);
 }
 
+static inline __attribute__((always_inline)) float gelu_tanh(float v) {
+  return 0.5f * v * (1.0f + um_tanhf(0.7978845608f * (v + 0.044715f * v * v * v)));
+}
+
+/* Through fixed blocks copied in and out, as ops/unary.c does: the form
+ * GCC's -O2 cost model vectorizes (the plain loop stays scalar and, on
+ * real activations, 4x slower); inlining forced, as GCC otherwise calls
+ * gelu_erf once per element. */
+#define GELU_LOOP(name, f)                                                  \
+  static void name(const float *x, float *y, size_t n) {                   \
+    size_t i = 0;                                                           \
+    for (; i + 16 <= n; i += 16) {                                          \
+      float b[16];                                                          \
+      memcpy(b, x + i, sizeof b);                                           \
+      for (size_t l = 0; l < 16; l++) b[l] = f(b[l]);                       \
+      memcpy(y + i, b, sizeof b);                                           \
+    }                                                                       \
+    for (; i < n; i++) y[i] = f(x[i]);                                      \
+  }
+GELU_LOOP(gelu_erf_loop, gelu_erf)
+GELU_LOOP(gelu_tanh_loop, gelu_tanh)
+
 static void gelu_task(void *arg, size_t start, size_t count) {
   const gelu_job *j = arg;
-  const float *x = j->x + start;
-  float *y = j->y + start;
-  if (j->tanh_approx) {
-    for (size_t i = 0; i < count; i++) {
-      float v = x[i];
-      y[i] = 0.5f * v * (1.0f + um_tanhf(0.7978845608f * (v + 0.044715f * v * v * v)));
-    }
-  } else {
-    for (size_t i = 0; i < count; i++) y[i] = gelu_erf(x[i]);
-  }
+  (j->tanh_approx ? gelu_tanh_loop : gelu_erf_loop)(j->x + start, j->y + start, count);
 }
 
 static onnxi_status gelu_init(op_context *ctx, void *state) {
