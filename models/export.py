@@ -15,10 +15,12 @@ External-data entries keep their weights in DIR/NAME/model.onnx.data.
 
 Entries already present with the same stamp (options, resolution, sources)
 are kept unless --force. --all adds the benchmark-only entries (BiT R152x4,
-several GB) to --list and to the default set. --torchvision exports, instead
-of the zoo, every classifier torchvision lists (models/tv_classifiers.py:
-77 with torch 1.13 and torchvision 0.14), each entry named after it. A lock on DIR/.export.lock
+several GB) to --list and to the default set. A lock on DIR/.export.lock
 serializes concurrent runs on one cache; each entry appears atomically.
+
+--torchvision works on every classifier torchvision lists instead of the
+zoo (models/tv_classifiers.py: 77 with torch 1.13 and torchvision 0.14),
+each entry named after its network, at opset 13.
 """
 
 import argparse
