@@ -10,6 +10,8 @@
 static const pass_def pass_defs[] = {
     {"identity", pass_identity_run, "remove Identity, inference Dropout and no-op Cast"},
     {"fold", pass_fold_run, "compute nodes whose inputs are all constants at load"},
+    {"layernorm", pass_layernorm_run, "fuse LayerNorm decompositions into LayerNormalization"},
+    {"gelu", pass_gelu_run, "fuse Erf-based GELU decompositions into Gelu"},
     {"bn-fold", pass_bn_fold_run, "fold BatchNormalization into the preceding Conv/Gemm"},
     {"act-fuse", pass_act_fuse_run, "fuse Relu/Clip into the producer's output clamp"},
     {"groupnorm", pass_groupnorm_run, "lower exported GroupNorm (InstanceNormalization form) to one op"},

@@ -13,5 +13,7 @@ onnxi_status pass_shuffle_split_run(pass_context *ctx);
 onnxi_status pass_swish_run(pass_context *ctx);
 onnxi_status pass_dce_run(pass_context *ctx);
 onnxi_status pass_groupnorm_run(pass_context *ctx);
+onnxi_status pass_layernorm_run(pass_context *ctx);
+onnxi_status pass_gelu_run(pass_context *ctx);
 
 #endif

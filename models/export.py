@@ -3,6 +3,7 @@
 
     /usr/bin/python3 models/export.py --list [--all]
     /usr/bin/python3 models/export.py --out DIR [--full] [--force] [--all] [--jobs N] [NAME...]
+    /usr/bin/python3 models/export.py --torchvision (--list | --out DIR ...)
 
 --list prints the entry names, one per line. --out writes, for each NAME (by
 default every entry of the CI list), DIR/NAME/model.onnx and
@@ -16,6 +17,10 @@ Entries already present with the same stamp (options, resolution, sources)
 are kept unless --force. --all adds the benchmark-only entries (BiT R152x4,
 several GB) to --list and to the default set. A lock on DIR/.export.lock
 serializes concurrent runs on one cache; each entry appears atomically.
+
+--torchvision works on every classifier torchvision lists instead of the
+zoo (models/tv_classifiers.py: 77 with torch 1.13 and torchvision 0.14),
+each entry named after its network, at opset 13.
 """
 
 import argparse
@@ -36,9 +41,11 @@ import onnx.numpy_helper
 import torch
 
 import export_torchvision as etv
+import tv_classifiers
 import zoo
 
 SEED = 0
+REG = zoo  # the registry being exported: zoo, or tv_classifiers (--torchvision)
 _HERE = os.path.dirname(os.path.abspath(__file__))
 STAMP_FILE = "zoo_stamp"
 OUTPUT_RANGE = (1e-3, 1e6)  # acceptable max |output| of a random-weight net
@@ -47,7 +54,7 @@ ERROR_MAX = 2.5e-5  # a quarter of the zoo test's 1e-4 atol scale
 
 
 def network_size(net, full):
-    return zoo.NETWORKS[net].full_size if full else zoo.NETWORKS[net].ci_size
+    return REG.NETWORKS[net].full_size if full else REG.NETWORKS[net].ci_size
 
 
 def gn_affine_randomize(model, gen):
@@ -138,7 +145,7 @@ def network_build_scheme(net, size, scheme):
     randomized, and BN statistics from `scheme`: "train" is
     export_torchvision's (calibrated in training mode, then perturbed; for
     our networks with bn_var_floor), the others bn_calibrate_sequential's."""
-    spec = zoo.NETWORKS[net]
+    spec = REG.NETWORKS[net]
     gen = torch.Generator().manual_seed(SEED + 1)
     if spec.tv:
         model = etv.build_model(spec.tv, size, SEED)  # the "train" scheme
@@ -164,7 +171,7 @@ def network_build(net, size, check=True):
     if not check:
         return network_build_scheme(net, size, "train"), None, "train"
     best = None
-    for scheme in SCHEMES if zoo.NETWORKS[net].has_bn else SCHEMES[:1]:
+    for scheme in SCHEMES if REG.NETWORKS[net].has_bn else SCHEMES[:1]:
         model = network_build_scheme(net, size, scheme)
         err = float32_error(model, size)
         if best is None or err < best[1]:
@@ -189,7 +196,7 @@ def network_digest(net):
     """Hash of what a network's export depends on: torch's version, this
     script, export_torchvision.py and the model definition's files, so a
     changed network is re-exported and the others stay cached."""
-    spec = zoo.NETWORKS[net]
+    spec = REG.NETWORKS[net]
     found = {}
     _local_modules(etv, found)
     _local_modules(sys.modules[__name__], found)
@@ -207,8 +214,8 @@ def network_digest(net):
 def entry_stamp(name, full):
     """What an entry was exported from: its options, its network's row in
     the zoo (builder aside), the input size and network_digest."""
-    e = zoo.ENTRIES[name]
-    spec = zoo.NETWORKS[e.network]._replace(builder=None)
+    e = REG.ENTRIES[name]
+    spec = REG.NETWORKS[e.network]._replace(builder=None)
     size = network_size(e.network, full)
     return "%s %r %r size=%d %s\n" % (name, tuple(e), tuple(spec), size, network_digest(e.network))
 
@@ -255,7 +262,7 @@ def float32_error(model, size):
 
 def entry_export(model, name, out_dir, size, stamp):
     """Writes the entry into a scratch folder, then renames it into place."""
-    e = zoo.ENTRIES[name]
+    e = REG.ENTRIES[name]
     scratch = "%s.tmp-%d" % (out_dir, os.getpid())
     shutil.rmtree(scratch, ignore_errors=True)
     try:
@@ -291,7 +298,7 @@ def network_get(net, size):
     key = (net, size)
     if key not in _model_cache:
         _model_cache.clear()
-        _model_cache[key] = network_build(net, size, check=not zoo.NETWORKS[net].benchmark)
+        _model_cache[key] = network_build(net, size, check=not REG.NETWORKS[net].benchmark)
     model, err, scheme = _model_cache[key]
     if err is not None and err > ERROR_MAX:
         raise RuntimeError("%s: ill-conditioned: float32 rounding moves the output by %.1e of "
@@ -332,7 +339,7 @@ def export_all(names, out, full, force, jobs):
     os.makedirs(out, exist_ok=True)
     by_net = collections.OrderedDict()
     for n in names:
-        by_net.setdefault(zoo.ENTRIES[n].network, []).append(n)
+        by_net.setdefault(REG.ENTRIES[n].network, []).append(n)
     work = [(net, ns, out, full, force) for net, ns in by_net.items()]
     # The networks with a larger CI size are the slowest: start them first.
     work.sort(key=lambda job: -network_size(job[0], full))
@@ -363,17 +370,21 @@ def main(argv):
     ap.add_argument("--force", action="store_true", help="re-export cached entries")
     ap.add_argument("--all", action="store_true", help="include benchmark-only entries")
     ap.add_argument("--jobs", type=int, default=1, help="export processes (default 1)")
+    ap.add_argument("--torchvision", action="store_true",
+                    help="every torchvision classifier instead of the zoo")
     ap.add_argument("names", nargs="*", metavar="NAME")
     args = ap.parse_args(argv)
+    global REG
+    REG = tv_classifiers if args.torchvision else zoo
     if args.list:
-        print("\n".join(zoo.entry_names(args.all)))
+        print("\n".join(REG.entry_names(args.all)))
         return 0
     if not args.out:
         ap.error("give --list or --out DIR")
-    unknown = [n for n in args.names if n not in zoo.ENTRIES]
+    unknown = [n for n in args.names if n not in REG.ENTRIES]
     if unknown:
         ap.error("unknown entries: %s (see --list --all)" % " ".join(unknown))
-    names = args.names or zoo.entry_names(args.all)
+    names = args.names or REG.entry_names(args.all)
     torch.set_num_threads(1 if args.jobs > 1 else torch.get_num_threads())
     return export_all(names, args.out, args.full, args.force, args.jobs)
 

@@ -102,7 +102,10 @@ def export_model(model, out, size=224, opset=13, bn_kept=False, dynamic_batch=Fa
     os.makedirs(out_dir, exist_ok=True)
     tmp = os.path.join(out_dir, ".%s.%d.tmp" % (os.path.basename(out), os.getpid()))
     try:
-        with torch.no_grad():
+        # Under no_grad torch 1.13 traces nn.MultiheadAttention (ViT) into
+        # its fused fast path, which has no ONNX export.
+        mha = any(isinstance(m, torch.nn.MultiheadAttention) for m in model.modules())
+        with torch.set_grad_enabled(mha):
             torch.onnx.export(model, x, tmp, opset_version=opset, input_names=[INPUT_NAME],
                               output_names=[OUTPUT_NAME], **kwargs)
         onnx.checker.check_model(tmp)

@@ -23,14 +23,14 @@
 # or "all"), ONNXI_ARM64_INTERP_FILTER (glob of the interpreter cases that
 # tests/test_api_models.c runs, default mobilenet_v3_small_op13_dyn*),
 # ONNXI_ARM64_SKIP_SCRIPTS (script tests not to run, default "test_zoo
-# test_interp_models"), ONNXI_ZOO_JOBS (export processes, default 2).
+# test_interp_models test_torchvision"), ONNXI_ZOO_JOBS (export processes, default 2).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 build=${ONNXI_ARM64_BUILD_DIR:-$ONNXI_ROOT/build-arm64}
 sysroot=$build/sysroot
 zoo=$ONNXI_MODEL_CACHE/zoo
-skip_scripts=${ONNXI_ARM64_SKIP_SCRIPTS:-test_zoo test_interp_models}
+skip_scripts=${ONNXI_ARM64_SKIP_SCRIPTS:-test_zoo test_interp_models test_torchvision}
 # Smallest network of each zoo family plus the BN-kept, dynamic-batch,
 # external-data and opset 11/17 variants of a few.
 zoo_default="resnet18_op13 resnet18_op13_bn resnet18_op13_dyn resnet18_op11 resnet18_op17
