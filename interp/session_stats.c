@@ -107,6 +107,7 @@ void exec_step_describe(const exec_session *s, int32_t step, exec_step_info *inf
   const exec_step *st = &p->steps[step];
   const ir_graph *g = &s->model->graph;
   memset(info, 0, sizeof *info);
+  info->path = st->node == IR_NONE ? "reorder" : "";
   info->out = stats_tensor(p, st->outs, st->n_out, 0);
   if (st->node == IR_NONE) {
     const op_tensor *in = stats_tensor(p, st->ins, st->n_in, 0);
@@ -122,4 +123,7 @@ void exec_step_describe(const exec_session *s, int32_t step, exec_step_info *inf
   info->name = node->name;
   snprintf(info->op, sizeof info->op, "%.40s%s", node->op_type, clamp);
   info->flops = stats_step_flops(p, node, st);
+  const op_kernel *k = s->kernels[st->node];
+  const char *path = k && k->path ? k->path(s->states[st->node]) : NULL;
+  if (path) info->path = path;
 }
