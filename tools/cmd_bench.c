@@ -38,7 +38,9 @@ static const char cmd_bench_usage[] =
     "                         characters other than [A-Za-z0-9_.-] as '_')\n"
     "  --disable-passes LIST  graph passes not to run (see onnxi dump --passes)\n"
     "  --profile              per-step table: op, kernel path, output shape, time share,\n"
-    "                         ms, GFLOP/s (ONNXI_CONV=xnn: dense convs on XNNPACK)\n"
+    "                         ms, GFLOP/s (ONNXI_CONV=xnn|blas: dense convs on XNNPACK\n"
+    "                         or BLIS; ONNXI_PROFILE_CLOCK=cpu: step times in thread\n"
+    "                         CPU time, for 1-thread runs on a busy machine)\n"
     "                         (extra --runs profiled runs after the timed ones)\n"
     "  --json                 print one JSON object instead of text\n";
 
