@@ -43,6 +43,15 @@ void conv_gemm_run(conv_gemm *cg, pthreadpool_t pool);
 void conv_gemm_destroy(conv_gemm *cg);
 /* "blas-gemm" (X read in place) or "blas-im2col", for profiles. */
 const char *conv_gemm_path(const conv_gemm *cg);
+
+/* Y = alpha A B for ops/gemm.c's float products (element strides; Y rows
+ * contiguous), single-threaded: callers split rows over their pool. */
+void conv_gemm_sgemm(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t a_rs,
+                     int64_t a_cs, const float *b, int64_t b_rs, int64_t b_cs, float *y,
+                     int64_t y_rs);
+/* Whether a float product of these sizes should go to BLIS rather than
+ * the own AVX2 SGEMM (ONNXI_GEMM=own|blas overrides). */
+bool conv_gemm_sgemm_wanted(int64_t m, int64_t n, int64_t k);
 #endif
 
 #endif
