@@ -131,6 +131,34 @@ onnxi_status exec_session_prepare(exec_session *s, const int32_t *ranks,
   return exec_plan_build(s, ranks, dims, feed, &s->plan, err);
 }
 
+/* Steps touching fewer elements than this (largest input or output) run on
+ * the calling thread: waking the pool's workers costs more than they save
+ * on a few microseconds of work (SE blocks, shuffles, the classifier head
+ * of small networks at 2 threads). ONNXI_SERIAL_ELEMS overrides (0: never). */
+#define EXEC_SERIAL_ELEMS 16384
+
+static int64_t exec_serial_elems(void) {
+  static _Atomic int64_t cached = -1; /* every thread computes the same value */
+  if (cached < 0) {
+    const char *env = getenv("ONNXI_SERIAL_ELEMS");
+    char *end;
+    long long v = env ? strtoll(env, &end, 10) : -1;
+    cached = env && *env && !*end && v >= 0 ? (int64_t)v : EXEC_SERIAL_ELEMS;
+  }
+  return cached;
+}
+
+static pthreadpool_t exec_step_pool(const exec_session *s, op_tensor *const *in, int32_t n_in,
+                                    op_tensor *const *out, int32_t n_out) {
+  int64_t most = 0, limit;
+  if (!s->pool || (limit = exec_serial_elems()) == 0) return s->pool;
+  for (int32_t k = 0; k < n_in; k++)
+    if (in[k] && in[k]->count > most) most = in[k]->count;
+  for (int32_t k = 0; k < n_out; k++)
+    if (out[k] && out[k]->count > most) most = out[k]->count;
+  return most < limit ? NULL : s->pool;
+}
+
 onnxi_status exec_step_run(exec_session *s, const exec_step *step, onnxi_error *err) {
   exec_plan *p = s->plan;
   op_tensor *in[EXEC_MAX_IO], *outs[EXEC_MAX_IO];
@@ -145,11 +173,13 @@ onnxi_status exec_step_run(exec_session *s, const exec_step *step, onnxi_error *
    * dims (e.g. [1, 2^40, 0]), which loops in kernels would walk. */
   if (empty) return ONNXI_OK;
   if (step->node == IR_NONE) {
-    reorder_run(in[0], outs[0], exec_dtype_elem_size(in[0]->dtype), s->pool);
+    reorder_run(in[0], outs[0], exec_dtype_elem_size(in[0]->dtype),
+                exec_step_pool(s, in, step->n_in, outs, step->n_out));
     return ONNXI_OK;
   }
   op_context ctx;
   exec_context_init(s, step->node, NULL, err, &ctx);
+  ctx.threadpool = exec_step_pool(s, in, step->n_in, outs, step->n_out);
   return s->kernels[step->node]->run(&ctx, s->states[step->node], in, step->n_in, outs,
                                      step->n_out);
 }

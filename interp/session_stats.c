@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -24,9 +25,16 @@ int32_t exec_session_step_count(const exec_session *s) {
   return s && s->plan ? s->plan->n_steps : 0;
 }
 
+/* Wall clock, or with ONNXI_PROFILE_CLOCK=cpu the calling thread's CPU time:
+ * at 1 thread on a shared machine that leaves out time spent descheduled. */
 static double stats_now_ms(void) {
+  static _Atomic int use_cpu = -1;
+  if (use_cpu < 0) {
+    const char *env = getenv("ONNXI_PROFILE_CLOCK");
+    use_cpu = env && !strcmp(env, "cpu");
+  }
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(use_cpu ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
@@ -107,6 +115,7 @@ void exec_step_describe(const exec_session *s, int32_t step, exec_step_info *inf
   const exec_step *st = &p->steps[step];
   const ir_graph *g = &s->model->graph;
   memset(info, 0, sizeof *info);
+  info->path = st->node == IR_NONE ? "reorder" : "";
   info->out = stats_tensor(p, st->outs, st->n_out, 0);
   if (st->node == IR_NONE) {
     const op_tensor *in = stats_tensor(p, st->ins, st->n_in, 0);
@@ -122,4 +131,7 @@ void exec_step_describe(const exec_session *s, int32_t step, exec_step_info *inf
   info->name = node->name;
   snprintf(info->op, sizeof info->op, "%.40s%s", node->op_type, clamp);
   info->flops = stats_step_flops(p, node, st);
+  const op_kernel *k = s->kernels[st->node];
+  const char *path = k && k->path ? k->path(s->states[st->node]) : NULL;
+  if (path) info->path = path;
 }

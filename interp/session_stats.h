@@ -24,6 +24,7 @@ typedef struct exec_step_info {
   char op[96];          /* "Conv", "Conv+Relu", "Conv+Clip(0,6)", "Reorder(NCHW>NHWC)" */
   const op_tensor *out; /* first output, NULL when there is none */
   double flops;         /* 2 x multiply-adds of Conv, ConvTranspose, Gemm, MatMul; else 0 */
+  const char *path;     /* kernel path the step took ("blas-im2col", "xnn-conv"...), "" unknown */
 } exec_step_info;
 
 /* step must be in [0, exec_session_step_count). */

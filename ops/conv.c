@@ -14,6 +14,7 @@
 
 #include <xnnpack.h>
 
+#include "conv_gemm.h"
 #include "conv_util.h"
 #include "kernel.h"
 
@@ -336,6 +337,12 @@ typedef struct conv_state {
   bool op_reusable;    /* built from load-time constants: valid across plans */
   bool use_xnn, skip;
   conv_ref ref;
+#ifdef ONNXI_HAVE_BLAS
+  conv_gemm *gemm;     /* dense conv as SGEMM (x86-64): replaces op when set */
+  bool gemm_reusable;  /* built from load-time constants */
+  bool use_gemm;
+#endif
+  const char *path;    /* kernel path of the current plan, for profiles */
 } conv_state;
 
 /* Channel arithmetic between X's channel count c and W's dims. */
@@ -565,6 +572,14 @@ static bool conv_geom_static(const op_context *ctx, const conv_state *s, const i
   return true;
 }
 
+#ifdef ONNXI_HAVE_BLAS
+/* Dense forward convs whose GEMM BLIS runs faster than XNNPACK (x86-64). */
+static bool conv_gemm_wanted_for(const conv_state *s, int64_t c, int64_t m, int64_t kh,
+                                 int64_t kw) {
+  return !s->transposed && conv_gemm_wanted(s->group, kh * kw * (c / s->group), m / s->group);
+}
+#endif
+
 /* Init-time operator for constant 2-D weights, so weight packing happens
  * when the session is created rather than at the first plan. */
 static onnxi_status conv_prebuild(const op_context *ctx, conv_state *s) {
@@ -583,6 +598,13 @@ static onnxi_status conv_prebuild(const op_context *ctx, conv_state *s) {
   uint32_t pads[4], adj[2];
   if (c < 1 || m < 1 || !conv_xnn_config(&g, s->transposed, pads, adj)) return ONNXI_OK;
   ws[3] = 1, ws[2] = wd[3], ws[1] = wd[2] * wd[3], ws[0] = wd[1] * ws[1];
+#ifdef ONNXI_HAVE_BLAS
+  if (conv_gemm_wanted_for(s, c, m, wd[2], wd[3])) {
+    s->gemm_reusable = true;
+    return conv_gemm_create(ctx, w->data, ws, b ? b->data : NULL, c, m, s->group, wd[2], wd[3],
+                            s->lo, s->hi, &s->gemm);
+  }
+#endif
   op_context quiet = *ctx;
   quiet.err = NULL; /* what XNNPACK refuses runs on the reference kernel */
   onnxi_status st = conv_xnn_create(&quiet, s, &g, w->data, ws, b ? b->data : NULL, c, m);
@@ -723,6 +745,39 @@ static void conv_setup_ref(conv_state *s, op_tensor *const *in, int n_in, const 
   (void)n_in;
 }
 
+#ifdef ONNXI_HAVE_BLAS
+/* The GEMM path for this plan: (re)packs weights unless the init-time pack
+ * from load-time constants still applies, then binds shapes and buffers. */
+static onnxi_status conv_setup_gemm(op_context *ctx, conv_state *s, op_tensor *const *in,
+                                    int n_in, op_tensor *y, const conv_geom *g) {
+  const op_tensor *x = in[0], *w = in[1], *b = n_in > 2 ? in[2] : NULL;
+  bool reusable = op_input_const(ctx, 1) && (!b || op_input_const(ctx, 2));
+  if (!(s->gemm && s->gemm_reusable && reusable)) {
+    int64_t ws[IR_MAX_RANK];
+    conv_tensor_strides(w, ws);
+    conv_gemm_destroy(s->gemm);
+    s->gemm = NULL;
+    onnxi_status st = conv_gemm_create(ctx, w->data, ws, b ? b->data : NULL, x->dims[1],
+                                       y->dims[1], s->group, w->dims[2], w->dims[3], s->lo, s->hi,
+                                       &s->gemm);
+    if (st != ONNXI_OK) return st;
+    s->gemm_reusable = reusable;
+  }
+  conv_gemm_shape sh = {.n = x->dims[0], .ih = x->dims[2], .iw = x->dims[3], .oh = y->dims[2],
+                        .ow = y->dims[3], .sh = g->stride[0], .sw = g->stride[1],
+                        .dh = g->dilation[0], .dw = g->dilation[1], .pt = g->pad_begin[0],
+                        .pl = g->pad_begin[1]};
+  onnxi_status st = conv_gemm_setup(ctx, s->gemm, &sh, x->data, y->data);
+  s->path = conv_gemm_path(s->gemm);
+  return st;
+}
+#endif
+
+static const char *conv_xnn_path(const conv_state *s, int64_t c) {
+  if (s->transposed) return "xnn-deconv";
+  return s->group == c && s->group > 1 ? "xnn-dwconv" : "xnn-conv";
+}
+
 static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *in, int n_in,
                                op_tensor *const *out, int n_out) {
   conv_state *s = state;
@@ -733,7 +788,16 @@ static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *i
   if (st != ONNXI_OK) return st;
   s->skip = out[0]->count == 0;
   s->use_xnn = !s->skip && conv_xnn_usable(s, in, n_in, out[0], &g);
+  s->path = s->skip ? "none" : "ref";
+#ifdef ONNXI_HAVE_BLAS
+  s->use_gemm = s->use_xnn && conv_gemm_wanted_for(s, in[0]->dims[1], m, g.kernel[0], g.kernel[1]);
+  if (s->use_gemm) {
+    s->use_xnn = false;
+    return conv_setup_gemm(ctx, s, in, n_in, out[0], &g);
+  }
+#endif
   if (s->use_xnn && (st = conv_setup_xnn(ctx, s, in, n_in, out[0], &g))) return st;
+  if (s->use_xnn) s->path = conv_xnn_path(s, in[0]->dims[1]);
   if (!s->use_xnn) conv_setup_ref(s, in, n_in, out[0], &g);
   return ONNXI_OK;
 }
@@ -743,6 +807,12 @@ static onnxi_status conv_run(op_context *ctx, void *state, op_tensor *const *in,
   conv_state *s = state;
   (void)n_out;
   if (s->skip) return ONNXI_OK;
+#ifdef ONNXI_HAVE_BLAS
+  if (s->use_gemm) {
+    conv_gemm_run(s->gemm, ctx->threadpool);
+    return ONNXI_OK;
+  }
+#endif
   if (s->use_xnn) {
     enum xnn_status xs = xnn_run_operator(s->op, ctx->threadpool);
     return xs == xnn_status_success ? ONNXI_OK : conv_xnn_error(ctx, "convolution run", xs);
@@ -760,6 +830,14 @@ static void conv_release(void *state) {
   conv_state *s = state;
   if (s->op) xnn_delete_operator(s->op);
   s->op = NULL;
+#ifdef ONNXI_HAVE_BLAS
+  conv_gemm_destroy(s->gemm);
+  s->gemm = NULL;
+#endif
+}
+
+static const char *conv_path(const void *state) {
+  return ((const conv_state *)state)->path;
 }
 
 const op_kernel op_conv = {
@@ -772,6 +850,7 @@ const op_kernel op_conv = {
     .setup = conv_setup,
     .run = conv_run,
     .release = conv_release,
+    .path = conv_path,
 };
 
 const op_kernel op_conv_transpose = {
@@ -784,4 +863,5 @@ const op_kernel op_conv_transpose = {
     .setup = conv_setup,
     .run = conv_run,
     .release = conv_release,
+    .path = conv_path,
 };

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <xnnpack.h>
 
+#include "conv_gemm.h"
 #include "kernel.h"
 
 /* --- SGEMM core ------------------------------------------------------------------------ */
@@ -155,8 +156,40 @@ static void gemm_f32_task(void *ctx, size_t i0, size_t j0, size_t ti, size_t tj)
   }
 }
 
+#ifdef ONNXI_HAVE_BLAS
+/* Rows [i0, i0 + rows) through BLIS, then C and the clamp while hot. */
+static void gemm_blas_task(void *ctx, size_t i0, size_t rows) {
+  const gemm_args *g = ctx;
+  const float *a = (const float *)g->a + (int64_t)i0 * g->a_rs, *c = g->c;
+  float *y = (float *)g->y + (int64_t)i0 * g->y_rs;
+  conv_gemm_sgemm((int64_t)rows, g->n, g->k, g->alpha, a, g->a_rs, g->a_cs, g->b, g->b_rs,
+                  g->b_cs, y, g->y_rs);
+  if (!c && !g->clamp) return;
+  for (int64_t r = 0; r < (int64_t)rows; r++, y += g->y_rs) {
+    const float *cr = c ? c + ((int64_t)i0 + r) * g->c_rs : NULL;
+    for (int64_t j = 0; j < g->n; j++) {
+      float v = y[j] + (cr ? g->beta * cr[j * g->c_cs] : 0.0f);
+      y[j] = g->clamp ? (v < g->lo ? g->lo : (v > g->hi ? g->hi : v)) : v;
+    }
+  }
+}
+
+static void gemm_blas_run(gemm_args *g, pthreadpool_t pool) {
+  size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  size_t tile = (size_t)(g->m + (int64_t)threads - 1) / threads;
+  if (tile < 32) tile = 32; /* BLIS packs B per call: keep calls few */
+  pthreadpool_parallelize_1d_tile_1d(pool, gemm_blas_task, g, (size_t)g->m, tile, 0);
+}
+#endif
+
 static void gemm_f32_run(gemm_args *g, pthreadpool_t pool) {
   if (g->m <= 0 || g->n <= 0) return;
+#ifdef ONNXI_HAVE_BLAS
+  if (conv_gemm_sgemm_wanted(g->m, g->n, g->k)) {
+    gemm_blas_run(g, pool);
+    return;
+  }
+#endif
   size_t panels = (size_t)((g->n + GEMM_NR - 1) / GEMM_NR);
   if (g->b_cs != 1 || g->n % GEMM_NR)
     pthreadpool_parallelize_1d(pool, gemm_pack_task, g, panels, 0);

@@ -70,6 +70,9 @@ typedef struct op_kernel {
   onnxi_status (*run)(op_context *ctx, void *state, op_tensor *const *in, int n_in,
                       op_tensor *const *out, int n_out);
   void (*release)(void *state);
+  /* Kernel path the current plan took ("xnn-conv", "blas-im2col", "ref"...)
+   * for profiles; NULL hook or NULL result: not reported. */
+  const char *(*path)(const void *state);
 } op_kernel;
 
 /* The dispatch table generated from interp/op_list.inc; NULL for ops that

@@ -456,6 +456,11 @@ static void test_conv_random(void **state) {
       {false, 2, 1, 4, 8, 4, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, "SAME_LOWER", false},
       /* 1x1, many channels */
       {false, 2, 1, 70, 33, 1, {3, 4}, {1, 1}, {1, 1}, {1, 1}, {0}, {0}, NULL, true},
+      /* 1x1 strided; 3x3 with k = 630 (GEMM not transposed) over 2 slices of 2 chunks each */
+      {false, 2, 2, 20, 24, 1, {9, 8}, {1, 1}, {2, 2}, {1, 1}, {0, 0, 0, 0}, {0}, NULL, true},
+      {false, 2, 1, 70, 8, 1, {30, 30}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      /* grouped 3x3 dilated, channels per group 8 -> 16 */
+      {false, 2, 1, 16, 32, 2, {12, 11}, {3, 3}, {1, 2}, {2, 1}, {2, 1, 2, 1}, {0}, NULL, false},
       {false, 2, 1, 2, 3, 1, {6, 5}, {2, 3}, {2, 3}, {2, 1}, {0}, {0}, "SAME_UPPER", true},
       {false, 2, 1, 2, 3, 1, {6, 5}, {2, 3}, {2, 2}, {1, 1}, {0}, {0}, "VALID", false},
       /* 1-D and 3-D (reference kernel) */
@@ -604,6 +609,21 @@ static void test_conv_error_types(void **state) {
   op_test_release(&t);
 }
 
+static int conv_force_blas(void **state) {
+  (void)state;
+  return setenv("ONNXI_CONV", "blas", 1);
+}
+
+static int conv_force_xnn(void **state) {
+  (void)state;
+  return setenv("ONNXI_CONV", "xnn", 1);
+}
+
+static int conv_unforce(void **state) {
+  (void)state;
+  return unsetenv("ONNXI_CONV");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_conv_basic),
@@ -622,5 +642,16 @@ int main(void) {
       cmocka_unit_test(test_conv_errors),
       cmocka_unit_test(test_conv_error_types),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests_name("conv (default paths)", tests, NULL, NULL);
+#if defined(__x86_64__)
+  /* again with every 2-D forward conv on the BLAS GEMM path, then on
+   * XNNPACK (the BLAS path exists in x86-64 builds only) */
+  failed += cmocka_run_group_tests_name("conv (ONNXI_CONV=blas)", tests, conv_force_blas,
+                                        conv_unforce);
+  failed += cmocka_run_group_tests_name("conv (ONNXI_CONV=xnn)", tests, conv_force_xnn,
+                                        conv_unforce);
+#else
+  (void)conv_force_blas, (void)conv_force_xnn, (void)conv_unforce;
+#endif
+  return failed;
 }

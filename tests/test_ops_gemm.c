@@ -494,6 +494,21 @@ static void test_einsum_errors(void **state) {
   einsum_error("...j->j", &m, 1, "needs '...'");
 }
 
+static int gemm_force_blas(void **state) {
+  (void)state;
+  return setenv("ONNXI_GEMM", "blas", 1);
+}
+
+static int gemm_force_own(void **state) {
+  (void)state;
+  return setenv("ONNXI_GEMM", "own", 1);
+}
+
+static int gemm_unforce(void **state) {
+  (void)state;
+  return unsetenv("ONNXI_GEMM");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gemm_alpha_beta_vector_c),
@@ -512,5 +527,16 @@ int main(void) {
       cmocka_unit_test(test_einsum_random_against_generic),
       cmocka_unit_test(test_einsum_errors),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  int failed = cmocka_run_group_tests_name("gemm (default paths)", tests, NULL, NULL);
+#if defined(__x86_64__)
+  /* float products on BLIS, then on the own SGEMM, whatever their size
+   * (the BLIS path exists in x86-64 builds only) */
+  failed += cmocka_run_group_tests_name("gemm (ONNXI_GEMM=blas)", tests, gemm_force_blas,
+                                        gemm_unforce);
+  failed += cmocka_run_group_tests_name("gemm (ONNXI_GEMM=own)", tests, gemm_force_own,
+                                        gemm_unforce);
+#else
+  (void)gemm_force_blas, (void)gemm_force_own, (void)gemm_unforce;
+#endif
+  return failed;
 }

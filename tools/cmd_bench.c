@@ -37,7 +37,10 @@ static const char cmd_bench_usage[] =
     "  --save-inputs DIR      write the inputs used as DIR/NAME.npy (NAME with\n"
     "                         characters other than [A-Za-z0-9_.-] as '_')\n"
     "  --disable-passes LIST  graph passes not to run (see onnxi dump --passes)\n"
-    "  --profile              per-step table: op, output shape, time share, ms, GFLOP/s\n"
+    "  --profile              per-step table: op, kernel path, output shape, time share,\n"
+    "                         ms, GFLOP/s (ONNXI_CONV=xnn|blas: dense convs on XNNPACK\n"
+    "                         or BLIS; ONNXI_PROFILE_CLOCK=cpu: step times in thread\n"
+    "                         CPU time, for 1-thread runs on a busy machine)\n"
     "                         (extra --runs profiled runs after the timed ones)\n"
     "  --json                 print one JSON object instead of text\n";
 
@@ -418,6 +421,8 @@ static void bench_profile_json(FILE *out, exec_session *s, const bench_result *r
     bench_json_string(out, info.name);
     fputs(", \"op\": ", out);
     bench_json_string(out, info.op);
+    fputs(", \"path\": ", out);
+    bench_json_string(out, info.path);
     fprintf(out, ", \"shape\": \"%s\", \"ms\": %.6f, \"share\": %.6f, \"gflops\": %.3f}", shape,
             r->step_ms[k], total > 0 ? r->step_ms[k] / total : 0,
             bench_gflops(info.flops, r->step_ms[k]));
@@ -474,8 +479,8 @@ static void bench_profile_print(FILE *out, exec_session *s, const bench_result *
   int w = bench_name_width(s, r);
   fprintf(out, "\nprofile: %d steps, %.3f ms per run in steps (mean of %d profiled runs)\n",
           (int)r->n_steps, total, runs);
-  fprintf(out, "%5s  %-*s  %-22s  %-18s  %6s  %9s  %8s\n", "step", w, "node", "op", "output",
-          "share", "ms", "GFLOP/s");
+  fprintf(out, "%5s  %-*s  %-22s  %-11s  %-18s  %6s  %9s  %8s\n", "step", w, "node", "op", "path",
+          "output", "share", "ms", "GFLOP/s");
   for (int32_t k = 0; k < r->n_steps; k++) {
     exec_step_info info;
     char shape[160], gf[32] = "";
@@ -484,7 +489,8 @@ static void bench_profile_print(FILE *out, exec_session *s, const bench_result *
     size_t len = strlen(info.name);
     const char *name = len > (size_t)w ? info.name + len - (size_t)w : info.name;
     if (info.flops > 0) snprintf(gf, sizeof gf, "%.1f", bench_gflops(info.flops, r->step_ms[k]));
-    fprintf(out, "%5d  %-*s  %-22s  %-18s  %5.1f%%  %9.3f  %8s\n", (int)k, w, name, info.op, shape,
+    fprintf(out, "%5d  %-*s  %-22s  %-11s  %-18s  %5.1f%%  %9.3f  %8s\n", (int)k, w, name, info.op,
+            info.path, shape,
             total > 0 ? 100.0 * r->step_ms[k] / total : 0, r->step_ms[k], gf);
   }
 }

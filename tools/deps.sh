@@ -20,6 +20,8 @@ ORT_VERSION=${ONNXI_ORT_VERSION:-1.30}
 
 PKGS_BUILD=(build-essential cmake pkg-config libprotobuf-c-dev protobuf-c-compiler libonnx-dev
             libxnnpack-dev libpthreadpool-dev libcpuinfo-dev libcmocka-dev libpng-dev libjpeg-dev)
+# x86-64: serial BLIS for the dense conv path (CMake option ONNXI_BLAS)
+if [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ]; then PKGS_BUILD+=(libblis-serial-dev); fi
 PKGS_EXPORT=(python3-torch python3-torchvision python3-onnx python3-numpy)
 PKGS_TEST=(graphviz)
 PKGS_TRAIN=(python3-sklearn) # only to retrain models/digits
