@@ -598,6 +598,26 @@ static onnxi_status lrn_setup(op_context *ctx, void *state, op_tensor *const *in
   return ONNXI_OK;
 }
 
+/* Wide windows: a running sum per spatial position (double, so removing
+ * squares does not leave rounding residue), O(C) per position whatever the
+ * size; the vectorised loop below would be O(C * size). */
+static void lrn_block_wide(const lrn_state *s, const float *restrict x, float *restrict y,
+                           int64_t lo, int64_t hi) {
+  int64_t c = s->c, sp = s->sp;
+  float scale = s->alpha / (float)s->size;
+  for (int64_t q = 0; q < sp; q++) {
+    double sum = 0;
+    for (int64_t k = 0; k <= hi && k < c; k++) sum += (double)x[k * sp + q] * x[k * sp + q];
+    for (int64_t ch = 0; ch < c; ch++) {
+      int64_t e = ch * sp + q;
+      y[e] = x[e] * powf(s->bias + scale * (float)sum, -s->beta);
+      int64_t in = ch + 1 + hi, outc = ch - lo;
+      if (in < c) sum += (double)x[in * sp + q] * x[in * sp + q];
+      if (outc >= 0) sum -= (double)x[outc * sp + q] * x[outc * sp + q];
+    }
+  }
+}
+
 /* One [C][S] block: y = x / (bias + alpha/size * sum of squares)^beta over
  * channels [c - (size-1)/2, c + size/2]. */
 static void lrn_block(const lrn_state *s, const float *restrict x, float *restrict y) {
@@ -605,6 +625,10 @@ static void lrn_block(const lrn_state *s, const float *restrict x, float *restri
   /* offsets past c - 1 select no channel: a huge size must not loop on them */
   if (lo > c - 1) lo = c - 1;
   if (hi > c - 1) hi = c - 1;
+  if (lo + hi > 32) {
+    lrn_block_wide(s, x, y, lo, hi);
+    return;
+  }
   for (int64_t e = 0; e < c * sp; e++)
     y[e] = 0.0f;
   for (int64_t j = -lo; j <= hi; j++) {

@@ -196,6 +196,32 @@ static void test_lrn(void **state) {
   pool_check("LRN", FLOAT, 3, (int64_t[]){1, 4, 2}, x, attrs_lrn2, (int64_t[]){1, 4, 2}, y2, NULL);
 }
 
+static void attrs_lrn37(op_test *t, int n) {
+  op_test_attr_int(t, n, "size", 37);
+  op_test_attr_float(t, n, "alpha", 0.75f);
+  op_test_attr_float(t, n, "beta", 0.6f);
+  op_test_attr_float(t, n, "bias", 1.5f);
+}
+
+/* A window wider than 32 channels takes the running-sum path; the reference
+ * is the definition summed directly for every channel. */
+static void test_lrn_wide(void **state) {
+  (void)state;
+  enum { C = 40, S = 3, SIZE = 37 };
+  float x[C * S], y[C * S];
+  for (int i = 0; i < C * S; i++) x[i] = (float)((i * 37) % 23 - 11) / 7.0f;
+  for (int c = 0; c < C; c++)
+    for (int q = 0; q < S; q++) {
+      double sum = 0;
+      for (int k = c - (SIZE - 1) / 2; k <= c + SIZE / 2; k++)
+        if (k >= 0 && k < C) sum += (double)x[k * S + q] * x[k * S + q];
+      y[c * S + q] = (float)(x[c * S + q] / pow(1.5 + 0.75 / SIZE * sum, 0.6));
+    }
+  pool_check("LRN", FLOAT, 4, (int64_t[]){1, C, 1, S}, x, attrs_lrn37, (int64_t[]){1, C, 1, S}, y,
+             NULL);
+  pool_check("LRN", FLOAT, 3, (int64_t[]){1, C, S}, x, attrs_lrn37, (int64_t[]){1, C, S}, y, NULL);
+}
+
 /* --- randomized cases against a naive reference ------------------------- */
 
 typedef struct pool_case {
@@ -450,6 +476,7 @@ int main(void) {
       cmocka_unit_test(test_maxpool_dtypes),
       cmocka_unit_test(test_global_pools),
       cmocka_unit_test(test_lrn),
+      cmocka_unit_test(test_lrn_wide),
       cmocka_unit_test(test_pool_empty_batch),
       cmocka_unit_test(test_pool_random),
       cmocka_unit_test(test_pool_errors),
