@@ -17,20 +17,12 @@
 # Exits 77 (skipped) only when /usr/bin/python3 lacks numpy or onnx.
 set -uo pipefail
 
-if [ $# -ne 3 ]; then
-  echo "usage: $0 ONNXI_BINARY BUILD_DIR SOURCE_DIR" >&2
-  exit 2
-fi
-onnxi=$1 build=$2 src=$3
-python=/usr/bin/python3
+source "$(dirname "${BASH_SOURCE[0]}")/script_init.sh" "$@"
 dir=$src/models/digits
 model=$dir/digits.onnx
 work=$build/test_digits
 
-if ! "$python" -c 'import numpy, onnx' 2>/dev/null; then
-  echo "SKIP: $python lacks numpy or onnx (run tools/deps.sh test)"
-  exit 77
-fi
+script_need_python numpy onnx
 if [ ! -x "$onnxi" ]; then
   echo "FAIL $onnxi is not an executable (build it first)"
   exit 1

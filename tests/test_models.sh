@@ -14,19 +14,11 @@
 # python's torch/torchvision/onnx are missing: tools/deps.sh test installs them.
 set -uo pipefail
 
-if [ $# -ne 3 ]; then
-  echo "usage: $0 ONNXI_BINARY BUILD_DIR SOURCE_DIR" >&2
-  exit 2
-fi
-onnxi=$1 build=$2 src=$3
-python=/usr/bin/python3
+source "$(dirname "${BASH_SOURCE[0]}")/script_init.sh" "$@"
 cache=${ONNXI_MODEL_CACHE:-$build/models}
 work=$build/test_models
 
-if ! "$python" -c 'import torch, torchvision, onnx' 2>/dev/null; then
-  echo "SKIP: $python lacks torch, torchvision or onnx (run tools/deps.sh test)"
-  exit 77
-fi
+script_need_python torch torchvision onnx
 mkdir -p "$cache" "$work" || exit 1
 
 passed=0 failed=0

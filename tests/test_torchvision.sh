@@ -17,18 +17,10 @@
 # (skipped) only when python's torch/torchvision/onnx are missing.
 set -uo pipefail
 
-if [ $# -ne 3 ]; then
-  echo "usage: $0 ONNXI_BINARY BUILD_DIR SOURCE_DIR" >&2
-  exit 2
-fi
-onnxi=$1 build=$2 src=$3
-python=/usr/bin/python3
+source "$(dirname "${BASH_SOURCE[0]}")/script_init.sh" "$@"
 cache=${ONNXI_MODEL_CACHE:-$build/models}/torchvision
 
-if ! "$python" -c 'import torch, torchvision, onnx' 2>/dev/null; then
-  echo "SKIP: $python lacks torch, torchvision or onnx (run tools/deps.sh test)"
-  exit 77
-fi
+script_need_python torch torchvision onnx
 
 # The CI subset: >= 20 cheap members of the families the zoo lacks.
 subset=(alexnet squeezenet1_0 squeezenet1_1 googlenet inception_v3 densenet121 densenet169
