@@ -84,19 +84,50 @@ static int count_op(const op_test *t, ir_op op) {
   return n;
 }
 
+/* A fresh graph whose input x has dims xd (4-D) and fill() values. */
+static int graph_with_x(op_test *t, const int64_t *xd) {
+  fill(x_data, (int)(xd[0] * xd[1] * xd[2] * xd[3]));
+  op_test_init(t, 13);
+  return op_test_input(t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
+}
+
+/* in -> the shuffle with constant targets d1 (5-D) and t2d (4-D). */
+static shuffle_ids shuffle_const(op_test *t, int in, const int64_t *d1, const int64_t *t2d, const int64_t *perm) {
+  int t1 = const_i64(t, "t1", 5, d1), t2 = const_i64(t, "t2", 4, t2d);
+  return add_shuffle(t, in, t1, t2, perm);
+}
+
+/* run_both against the reference: x viewed as d1 with axes 1 and 2 swapped. */
+static void run_vs_ref(op_test *t, int want_nodes, const int64_t *d1, const int64_t *yd) {
+  static float want[MAXN];
+  ref_swap12(x_data, d1, want);
+  run_both(t, want_nodes, want, 4, yd);
+}
+
+/* x (xd) -> shuffle with constant targets -> y (yd): fused to one node. */
+static void build_fused(op_test *t, const int64_t *xd, const int64_t *d1, const int64_t *yd) {
+  int x = graph_with_x(t, xd);
+  op_test_output(t, shuffle_const(t, x, d1, yd, shuffle_perm).out);
+  run_vs_ref(t, 1, d1, yd);
+}
+
+/* The shuffle-shaped chain on x {1, 6, 2, 2} that the pass must keep as 3 nodes. */
+static void check_left_alone(const int64_t *perm, bool mid_is_output) {
+  op_test t;
+  const int64_t xd[4] = {1, 6, 2, 2}, d1[5] = {1, 2, 3, 2, 2};
+  int x = graph_with_x(&t, xd);
+  shuffle_ids s = shuffle_const(&t, x, d1, xd, perm);
+  op_test_output(&t, s.out);
+  if (mid_is_output) op_test_output(&t, s.mid); /* the 5-D tensor is a graph output */
+  run_both(&t, 3, NULL, 4, xd);
+  assert_int_equal(count_op(&t, IR_OP_CHANNEL_SHUFFLE), 0);
+  op_test_release(&t);
+}
+
 static void test_constant_targets_fuse_plain(void **state) {
   (void)state;
   op_test t;
-  op_test_init(&t, 13);
-  const int64_t xd[4] = {2, 6, 2, 3}, d1[5] = {2, 3, 2, 2, 3};
-  fill(x_data, 72);
-  int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
-  int t1 = const_i64(&t, "t1", 5, d1), t2 = const_i64(&t, "t2", 4, xd);
-  shuffle_ids s = add_shuffle(&t, x, t1, t2, shuffle_perm);
-  op_test_output(&t, s.out);
-  float want[72];
-  ref_swap12(x_data, d1, want);
-  run_both(&t, 1, want, 4, xd);
+  build_fused(&t, (const int64_t[]){2, 6, 2, 3}, (const int64_t[]){2, 3, 2, 2, 3}, (const int64_t[]){2, 6, 2, 3});
   const ir_node *n = &t.model.graph.nodes[0];
   assert_int_equal(n->op, IR_OP_CHANNEL_SHUFFLE);
   const ir_attr *g = ir_node_attr(n, "group");
@@ -109,17 +140,14 @@ static void test_constant_targets_fuse_plain(void **state) {
 static void test_nhwc_input_between_convs(void **state) {
   (void)state;
   op_test t;
-  op_test_init(&t, 13);
   const int64_t xd[4] = {1, 4, 3, 5}, yd[4] = {1, 8, 3, 5}, d1[5] = {0, 2, 4, 3, 5};
   float w[8 * 4];
-  fill(x_data, 60);
   for (int i = 0; i < 32; i++) w[i] = (float)((i * 7) % 11) * 0.1f - 0.4f;
-  int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
+  int x = graph_with_x(&t, xd);
   int wi = op_test_const(&t, "w", ONNXI_DTYPE_FLOAT, 4, (const int64_t[]){8, 4, 1, 1}, w);
   int c = op_test_value(&t, "c");
   op_test_node(&t, "Conv", (int[]){x, wi}, 2, (int[]){c}, 1);
-  int t1 = const_i64(&t, "t1", 5, d1), t2 = const_i64(&t, "t2", 4, (const int64_t[]){1, -1, 3, 5});
-  shuffle_ids s = add_shuffle(&t, c, t1, t2, shuffle_perm);
+  shuffle_ids s = shuffle_const(&t, c, d1, (const int64_t[]){1, -1, 3, 5}, shuffle_perm);
   int y = op_test_value(&t, "out");
   op_test_node(&t, "Relu", (int[]){s.out}, 1, (int[]){y}, 1);
   op_test_output(&t, y);
@@ -133,10 +161,8 @@ static void test_nhwc_input_between_convs(void **state) {
 static void test_computed_targets(void **state) {
   (void)state;
   op_test t;
-  op_test_init(&t, 13);
   const int64_t xd[4] = {3, 4, 2, 2}, d1[5] = {3, 2, 2, 2, 2};
-  fill(x_data, 48);
-  int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
+  int x = graph_with_x(&t, xd);
   int shape = op_test_value(&t, "shape"), n = op_test_value(&t, "n");
   op_test_node(&t, "Shape", (int[]){x}, 1, (int[]){shape}, 1);
   int zero = const_i64(&t, "zero", 1, (const int64_t[]){0});
@@ -150,9 +176,7 @@ static void test_computed_targets(void **state) {
   op_test_attr_int(&t, c2, "axis", 0);
   shuffle_ids s = add_shuffle(&t, x, t1, t2, shuffle_perm);
   op_test_output(&t, s.out);
-  float want[48];
-  ref_swap12(x_data, d1, want);
-  run_both(&t, 5, want, 4, xd); /* Shape, Gather, 2 Concats, the shuffle */
+  run_vs_ref(&t, 5, d1, xd); /* Shape, Gather, 2 Concats, the shuffle */
   assert_int_equal(count_op(&t, IR_OP_CHANNEL_SHUFFLE), 1);
   op_test_release(&t);
 }
@@ -161,60 +185,26 @@ static void test_computed_targets(void **state) {
 static void test_non_channel_split_stays_exact(void **state) {
   (void)state;
   op_test t;
-  op_test_init(&t, 13);
-  const int64_t xd[4] = {1, 4, 6, 2}, d1[5] = {1, 4, 2, 3, 2}, yd[4] = {1, 8, 3, 2};
-  fill(x_data, 48);
-  int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
-  int t1 = const_i64(&t, "t1", 5, d1), t2 = const_i64(&t, "t2", 4, yd);
-  shuffle_ids s = add_shuffle(&t, x, t1, t2, shuffle_perm);
-  op_test_output(&t, s.out);
-  float want[48];
-  ref_swap12(x_data, d1, want);
-  run_both(&t, 1, want, 4, yd);
+  build_fused(&t, (const int64_t[]){1, 4, 6, 2}, (const int64_t[]){1, 4, 2, 3, 2}, (const int64_t[]){1, 8, 3, 2});
   op_test_release(&t);
 }
 
 static void test_other_perm_is_left_alone(void **state) {
   (void)state;
-  op_test t;
-  op_test_init(&t, 13);
-  const int64_t xd[4] = {1, 6, 2, 2}, d1[5] = {1, 2, 3, 2, 2};
-  fill(x_data, 24);
-  int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
-  int t1 = const_i64(&t, "t1", 5, d1), t2 = const_i64(&t, "t2", 4, xd);
-  shuffle_ids s = add_shuffle(&t, x, t1, t2, (const int64_t[]){0, 1, 2, 4, 3});
-  op_test_output(&t, s.out);
-  run_both(&t, 3, NULL, 4, xd);
-  assert_int_equal(count_op(&t, IR_OP_CHANNEL_SHUFFLE), 0);
-  op_test_release(&t);
+  check_left_alone((const int64_t[]){0, 1, 2, 4, 3}, false);
 }
 
 static void test_intermediate_read_elsewhere_is_left_alone(void **state) {
   (void)state;
-  op_test t;
-  op_test_init(&t, 13);
-  const int64_t xd[4] = {1, 6, 2, 2}, d1[5] = {1, 2, 3, 2, 2};
-  fill(x_data, 24);
-  int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
-  int t1 = const_i64(&t, "t1", 5, d1), t2 = const_i64(&t, "t2", 4, xd);
-  shuffle_ids s = add_shuffle(&t, x, t1, t2, shuffle_perm);
-  op_test_output(&t, s.out);
-  op_test_output(&t, s.mid); /* the 5-D tensor is a graph output */
-  run_both(&t, 3, NULL, 4, xd);
-  assert_int_equal(count_op(&t, IR_OP_CHANNEL_SHUFFLE), 0);
-  op_test_release(&t);
+  check_left_alone(shuffle_perm, true);
 }
-
 
 /* torchvision's ShuffleNet v2 unit: Concat -> shuffle (g = 2) -> Shape ->
  * Gather(1) -> Div 2 -> Slice [0, C/2) and [C/2, C) along channels. With a
  * Conv in front the data is NHWC, without it plain. */
 static void build_split(op_test *t, bool nhwc, int64_t c, float *want0, float *want1) {
   const int64_t xd[4] = {2, c, 3, 2}, d1[5] = {2, 2, c / 2, 3, 2};
-  int n = (int)(2 * c * 6);
-  fill(x_data, n);
-  op_test_init(t, 13);
-  int x = op_test_input(t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data), in = x;
+  int x = graph_with_x(t, xd), in = x;
   if (nhwc) { /* 1x1 identity conv: same values, NHWC storage */
     float w[64 * 64] = {0};
     for (int i = 0; i < c; i++) w[i * c + i] = 1;
@@ -222,8 +212,7 @@ static void build_split(op_test *t, bool nhwc, int64_t c, float *want0, float *w
     in = op_test_value(t, "c");
     op_test_node(t, "Conv", (int[]){x, wi}, 2, (int[]){in}, 1);
   }
-  int t1 = const_i64(t, "t1", 5, d1), t2 = const_i64(t, "t2", 4, xd);
-  shuffle_ids s = add_shuffle(t, in, t1, t2, shuffle_perm);
+  shuffle_ids s = shuffle_const(t, in, d1, xd, shuffle_perm);
   int shape = op_test_value(t, "shape"), ch = op_test_value(t, "ch"), half = op_test_value(t, "half");
   op_test_node(t, "Shape", (int[]){s.out}, 1, (int[]){shape}, 1);
   int one = const_i64(t, "one", 1, (const int64_t[]){1}), two = const_i64(t, "two", 1, (const int64_t[]){2});
@@ -245,14 +234,18 @@ static void build_split(op_test *t, bool nhwc, int64_t c, float *want0, float *w
     }
 }
 
+static void expect_halves(op_test *t, const int64_t *hd, const float *want0, const float *want1) {
+  op_test_expect(t, 0, ONNXI_DTYPE_FLOAT, 4, hd, want0, 1e-6, 0);
+  op_test_expect(t, 1, ONNXI_DTYPE_FLOAT, 4, hd, want1, 1e-6, 0);
+}
+
 static void check_split(bool nhwc, int64_t c) {
   op_test t;
   float want0[64 * 6], want1[64 * 6];
   build_split(&t, nhwc, c, want0, want1);
   const int64_t hd[4] = {2, c / 2, 3, 2};
   assert_int_equal(op_test_run(&t, 1), ONNXI_OK);
-  op_test_expect(&t, 0, ONNXI_DTYPE_FLOAT, 4, hd, want0, 1e-6, 0);
-  op_test_expect(&t, 1, ONNXI_DTYPE_FLOAT, 4, hd, want1, 1e-6, 0);
+  expect_halves(&t, hd, want0, want1);
   onnxi_error err = {0};
   assert_int_equal(passes_run(&t.model, NULL, NULL, &err), ONNXI_OK);
   /* [Conv,] Shape, Gather, Div and the one shuffle writing both halves */
@@ -260,8 +253,7 @@ static void check_split(bool nhwc, int64_t c) {
   assert_int_equal(count_op(&t, IR_OP_SLICE), 0);
   for (int threads = 1; threads <= 2; threads++) {
     assert_int_equal(op_test_run(&t, threads), ONNXI_OK);
-    op_test_expect(&t, 0, ONNXI_DTYPE_FLOAT, 4, hd, want0, 1e-6, 0);
-    op_test_expect(&t, 1, ONNXI_DTYPE_FLOAT, 4, hd, want1, 1e-6, 0);
+    expect_halves(&t, hd, want0, want1);
   }
   op_test_release(&t);
 }
@@ -281,12 +273,9 @@ static void test_split_nhwc(void **state) {
 static void test_split_other_reader_is_left_alone(void **state) {
   (void)state;
   op_test t;
-  op_test_init(&t, 13);
-  const int64_t xd[4] = {1, 8, 2, 2}, d1[5] = {1, 2, 4, 2, 2};
-  fill(x_data, 32);
-  int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
-  int t1 = const_i64(&t, "t1", 5, d1), t2 = const_i64(&t, "t2", 4, xd);
-  shuffle_ids s = add_shuffle(&t, x, t1, t2, shuffle_perm);
+  const int64_t xd[4] = {1, 8, 2, 2};
+  int x = graph_with_x(&t, xd);
+  shuffle_ids s = shuffle_const(&t, x, (const int64_t[]){1, 2, 4, 2, 2}, xd, shuffle_perm);
   int zero = const_i64(&t, "zero", 1, (const int64_t[]){0}), four = const_i64(&t, "four", 1, (const int64_t[]){4});
   int axis2 = const_i64(&t, "axis2", 1, (const int64_t[]){2}), one = const_i64(&t, "one", 1, (const int64_t[]){1});
   int y0 = op_test_value(&t, "y0"), y1 = op_test_value(&t, "y1");
@@ -304,11 +293,9 @@ static void test_split_other_reader_is_left_alone(void **state) {
 static void test_fused_op_from_file_is_checked(void **state) {
   (void)state;
   const int64_t xd[4] = {1, 6, 2, 2};
-  fill(x_data, 24);
   for (int bad = 0; bad < 3; bad++) {
     op_test t;
-    op_test_init(&t, 13);
-    int x = op_test_input(&t, "x", ONNXI_DTYPE_FLOAT, 4, xd, x_data);
+    int x = graph_with_x(&t, xd);
     int t1 = const_i64(&t, "t1", 5, (const int64_t[]){1, 4, 2, 2, 2}); /* 32 != 24 elements */
     int t2 = const_i64(&t, "t2", 4, xd), y = op_test_value(&t, "y");
     if (bad == 0) op_test_node(&t, "onnxi.ChannelShuffle", (int[]){x, t1, t2}, 3, (int[]){y}, 1);
