@@ -35,8 +35,10 @@ if [ $tsan = 1 ]; then
   cmake_args+=(-DONNXI_SANITIZE=OFF -DONNXI_TSAN=ON)
   ctest_args+=(-R "${ONNXI_TSAN_TESTS:-^(test_api_misuse|test_hostile|test_plan|test_ops_conv|test_ops_gemm|test_ops_pool|test_node_suite|test_digits)\$}")
   # Any report fails the test. The suppressions name only Debian's XNNPACK
-  # and pthreadpool (not instrumented: TSan cannot see their synchronisation).
-  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$ONNXI_ROOT/tests/tsan.supp}
+  # and pthreadpool (not instrumented: TSan cannot see their synchronisation);
+  # history_size=7 keeps the stacks of writes made inside their pool tasks,
+  # which the suppressions need to match (the default loses them).
+  export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:exitcode=66:second_deadlock_stack=1:history_size=7:suppressions=$ONNXI_ROOT/tests/tsan.supp}
 elif [ $sanitize = 1 ]; then
   build=${ONNXI_ASAN_BUILD_DIR:-$ONNXI_ROOT/build-asan}
   cmake_args+=(-DONNXI_SANITIZE=ON -DONNXI_TSAN=OFF)
