@@ -39,14 +39,15 @@ enum { ARENA_SLACK = 64 };
 enum { ARENA_HUGE = 2 << 20 };
 
 void *arena_os_alloc(size_t size) {
-  if (size < 4 * (size_t)ARENA_HUGE) return aligned_alloc(64, (size + 63) & ~(size_t)63);
-  if (size > SIZE_MAX - ARENA_HUGE) return NULL;
-  size_t n = (size + ARENA_HUGE - 1) & ~(size_t)(ARENA_HUGE - 1);
-  void *p = aligned_alloc(ARENA_HUGE, n);
+  void *p = NULL;
+  if (size < ARENA_HUGE) return posix_memalign(&p, 64, size ? size : 1) ? NULL : p;
+  /* 2 MB-aligned so whole huge pages fit; the size is not rounded up, so
+   * nothing extra becomes resident (the tail stays on small pages). */
+  if (posix_memalign(&p, ARENA_HUGE, size)) return NULL;
 #ifdef MADV_HUGEPAGE
   /* Weights are touched once, page by page: 2 MB pages take 512x fewer
    * faults (a large part of loading a 100 MB model). Advice only. */
-  if (p) (void)madvise(p, n, MADV_HUGEPAGE);
+  (void)madvise(p, size & ~(size_t)(ARENA_HUGE - 1), MADV_HUGEPAGE);
 #endif
   return p;
 }
