@@ -260,7 +260,7 @@ static onnxi_status onnx_file_read(const char *path, size_t cap, void **data, si
                  (uint64_t)sb.st_size, cap);
   } else if (sb.st_size > 0) {
     size_t n = (size_t)sb.st_size;
-    unsigned char *buf = arena_os_alloc(n);
+    unsigned char *buf = malloc(n);
     if (!buf) st = err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory reading %zu bytes", n);
     if (buf) st = onnx_fd_read_exact(fd, buf, n, err);
     if (st) {
