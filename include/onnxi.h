@@ -102,6 +102,13 @@ typedef struct onnxi_session_options {
    * constants computed at plan time); a plan over it fails with
    * ONNXI_ERR_LIMIT before allocating. 0 = the machine's physical memory. */
   uint64_t max_memory_bytes;
+  /* Cap on the arithmetic one run may need, estimated from the plan's shapes
+   * (2 x multiply-adds of Conv/Gemm/MatMul/Einsum, window taps of pooling,
+   * elements read and written elsewhere; constants folded at plan time
+   * count): a plan over it fails with ONNXI_ERR_LIMIT before running. For
+   * services that run untrusted models; ResNet-50 at 224 px is ~8.3e9.
+   * 0 = no cap. */
+  uint64_t max_run_ops;
 } onnxi_session_options;
 
 /* A tensor passed to or returned from a run. Inputs: dtype, rank, dims and

@@ -61,6 +61,7 @@ typedef struct exec_plan {
   memory_plan mem;
   void *arena_data;
   arena consts; /* plan-time constants, step arrays */
+  double work;  /* estimated operations per run, plan-time folds included */
 } exec_plan;
 
 typedef struct exec_session {
@@ -73,6 +74,7 @@ typedef struct exec_session {
   bool *inited;
   exec_plan *plan;
   size_t max_bytes; /* cap on model weights + plan memory (onnxi_session_options) */
+  double max_work;  /* cap on exec_plan.work; 0 = none (onnxi_session_options) */
 } exec_session;
 
 /* Every node must have a kernel; errors name the first one that has none. */

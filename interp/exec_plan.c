@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "exec_internal.h"
+#include "exec_work.h"
 #include "reorder.h"
 
 #define EXEC_ALIGN 64
@@ -252,6 +253,19 @@ static bool plan_all_const(op_tensor **t, int32_t n) {
   return true;
 }
 
+/* Adds the node's work to the plan's total, checked against max_run_ops
+ * before the node is folded or run (folding counts: it runs at plan time). */
+static onnxi_status plan_work_add(const exec_session *s, exec_plan *p, op_context *ctx,
+                                  op_tensor *const *in, int32_t n_in, op_tensor *const *out,
+                                  int32_t n_out) {
+  p->work += exec_node_work(ctx->node, in, n_in, out, n_out);
+  if (s->max_work > 0 && p->work > s->max_work)
+    return op_error(ctx, ONNXI_ERR_LIMIT,
+                    "the plan needs ~%.3g operations per run up to this node, over max_run_ops "
+                    "(%.3g)", p->work, s->max_work);
+  return ONNXI_OK;
+}
+
 static onnxi_status plan_node(exec_session *s, exec_plan *p, int32_t n, onnxi_error *err) {
   const ir_node *node = &s->model->graph.nodes[n];
   const op_kernel *k = s->kernels[n];
@@ -276,6 +290,8 @@ static onnxi_status plan_node(exec_session *s, exec_plan *p, int32_t n, onnxi_er
   if (st != ONNXI_OK) return st;
   st = k->infer(&ctx, s->states[n], in, node->n_inputs, out, node->n_outputs);
   if (st == ONNXI_OK) st = plan_outputs_check(&ctx, out, node->n_outputs);
+  if (st != ONNXI_OK) return st;
+  st = plan_work_add(s, p, &ctx, in, node->n_inputs, out, node->n_outputs);
   if (st != ONNXI_OK) return st;
   if (plan_all_const(out, node->n_outputs)) return ONNXI_OK; /* infer computed it */
   if (plan_all_const(in, node->n_inputs) && !(k->flags & OP_KERNEL_NO_FOLD))

@@ -35,6 +35,7 @@ onnxi_status onnxi_session_create(const onnxi_model *model, const onnxi_session_
   if (st != ONNXI_OK) goto fail;
   if (opts && opts->max_memory_bytes)
     s->exec->max_bytes = opts->max_memory_bytes > SIZE_MAX ? SIZE_MAX : (size_t)opts->max_memory_bytes;
+  if (opts) s->exec->max_work = (double)opts->max_run_ops;
   *out = s;
   return ONNXI_OK;
 fail:

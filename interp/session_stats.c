@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "exec_internal.h"
+#include "exec_work.h"
 
 size_t exec_session_arena_bytes(const exec_session *s) {
   return s && s->plan ? s->plan->mem.arena_bytes : 0;
@@ -60,39 +61,6 @@ static const op_tensor *stats_tensor(const exec_plan *p, const int32_t *ids, int
   return k < n && ids[k] != IR_NONE ? &p->tensors[ids[k]].t : NULL;
 }
 
-/* Elements of a tensor per unit of its leading dim (0 when unknown). */
-static double stats_per_row(const op_tensor *t) {
-  if (!t || t->rank < 1 || t->dims[0] <= 0) return 0;
-  return (double)t->count / (double)t->dims[0];
-}
-
-/* FLOPs from shapes: every output element of Conv is a dot product of one
- * filter (weights per output channel); ConvTranspose spreads every input
- * element over one filter; Gemm and MatMul reduce over K. */
-static double stats_step_flops(const exec_plan *p, const ir_node *node, const exec_step *st) {
-  const op_tensor *a = stats_tensor(p, st->ins, st->n_in, 0);
-  const op_tensor *w = stats_tensor(p, st->ins, st->n_in, 1);
-  const op_tensor *y = stats_tensor(p, st->outs, st->n_out, 0);
-  if (!a || !w || !y) return 0;
-  switch (node->op) {
-  case IR_OP_CONV:
-    return 2.0 * (double)y->count * stats_per_row(w);
-  case IR_OP_CONV_TRANSPOSE:
-    return 2.0 * (double)a->count * stats_per_row(w);
-  case IR_OP_GEMM: {
-    const ir_attr *ta = ir_node_attr(node, "transA");
-    bool trans = ta && ta->type == IR_ATTR_INT && ta->i != 0;
-    if (a->rank != 2) return 0;
-    return 2.0 * (double)y->count * (double)a->dims[trans ? 0 : 1];
-  }
-  case IR_OP_MATMUL:
-    if (a->rank < 1) return 0;
-    return 2.0 * (double)y->count * (double)a->dims[a->rank - 1];
-  default:
-    return 0;
-  }
-}
-
 /* "+Relu" for a fused clamp [0, inf), else "+Clip(lo,hi)"; "" without one. */
 static void stats_clamp_label(const ir_node *node, char *buf, size_t len) {
   const ir_attr *lo = ir_node_attr(node, "onnxi.clamp_min");
@@ -130,7 +98,9 @@ void exec_step_describe(const exec_session *s, int32_t step, exec_step_info *inf
   stats_clamp_label(node, clamp, sizeof clamp);
   info->name = node->name;
   snprintf(info->op, sizeof info->op, "%.40s%s", node->op_type, clamp);
-  info->flops = stats_step_flops(p, node, st);
+  info->flops = exec_node_flops(node, stats_tensor(p, st->ins, st->n_in, 0),
+                                stats_tensor(p, st->ins, st->n_in, 1),
+                                stats_tensor(p, st->outs, st->n_out, 0));
   const op_kernel *k = s->kernels[st->node];
   const char *path = k && k->path ? k->path(s->states[st->node]) : NULL;
   if (path) info->path = path;

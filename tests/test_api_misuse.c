@@ -261,6 +261,35 @@ static void test_memory_caps(void **state) {
   onnxi_model_free(m);
 }
 
+/* --- work cap ------------------------------------------------------------------ */
+
+/* The conv alone needs 2 x 256 outputs x 27 taps = 13824 FLOPs plus 560
+ * elements read and written (x 192, w 108, b 4, y 256) = 14384: a cap of
+ * 14000 stops the plan at the conv, before anything runs; the whole net is
+ * ~2.3e4, so 1e5 runs it. */
+static void test_work_cap(void **state) {
+  (void)state;
+  onnxi_model *m = net_load();
+  onnxi_session_options so = {.threads = 1, .max_run_ops = 14000};
+  onnxi_session *s = NULL;
+  onnxi_error err;
+  assert_int_equal(onnxi_session_create(m, &so, &s, &err), ONNXI_OK);
+  float x[C_IN * HW * HW], y[N_OUT];
+  net_input(x, 3);
+  onnxi_tensor in = net_x(x), out = {.data = y, .nbytes = sizeof y};
+  expect_run_fail(s, &in, 1, &out, 1, ONNXI_ERR_LIMIT,
+                  "~1.44e+04 operations per run up to this node, over max_run_ops (1.4e+04)");
+  onnxi_session_free(s);
+  so.max_run_ops = 100000;
+  assert_int_equal(onnxi_session_create(m, &so, &s, &err), ONNXI_OK);
+  assert_int_equal(onnxi_session_run(s, &in, 1, &out, 1, &err), ONNXI_OK);
+  double want[N_OUT];
+  net_ref(x, want);
+  assert_true(net_close(y, want));
+  onnxi_session_free(s);
+  onnxi_model_free(m);
+}
+
 /* --- a model file changing size while it loads ---------------------------------- */
 
 typedef struct flipper {
@@ -419,6 +448,7 @@ int main(void) {
       cmocka_unit_test(test_wrong_inputs),
       cmocka_unit_test(test_freed_model),
       cmocka_unit_test(test_memory_caps),
+      cmocka_unit_test(test_work_cap),
       cmocka_unit_test(test_file_changes_size),
       cmocka_unit_test(test_image_header_bomb),
       cmocka_unit_test(test_two_threads_two_sessions),

@@ -4,6 +4,7 @@
 #
 #   tools/fuzz.sh [--smoke] [TARGET...]    a fixed number of runs per target (CI)
 #   tools/fuzz.sh --time SECONDS [TARGET...]  SECONDS per target
+#   tools/fuzz.sh --parallel --time 3600          the targets at once, one process each
 #
 # Targets: fuzz_load (loader on raw bytes), fuzz_model (structured mutations
 # of valid models, then plan + run), fuzz_readers (.npy/.pb/image readers).
@@ -22,11 +23,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 mode=smoke
 seconds=0
+parallel=0
 targets=()
 while [ $# -gt 0 ]; do
   case $1 in
     --smoke) mode=smoke ;;
     --time) mode=time; seconds=${2:?--time needs SECONDS}; shift ;;
+    --parallel) parallel=1 ;;
     -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     fuzz_*) targets+=("$1") ;;
     *) echo "fuzz.sh: unknown argument '$1'" >&2; exit 2 ;;
@@ -106,10 +109,11 @@ seeds_make
 # --- runs -----------------------------------------------------------------------
 runs=${ONNXI_FUZZ_RUNS:-20000}
 failed=()
-for t in "${targets[@]}"; do
-  corpus=$build/corpus/$t artifacts=$build/artifacts/$t
+# One target: libFuzzer into BUILD/TARGET.log; the summary goes to stderr.
+fuzz_target_run() {
+  local t=$1 corpus=$build/corpus/$1 artifacts=$build/artifacts/$1
   mkdir -p "$corpus" "$artifacts"
-  args=(-rss_limit_mb=2048 -max_len=400000 -print_final_stats=1 "-artifact_prefix=$artifacts/")
+  local args=(-rss_limit_mb=2048 -max_len=400000 -print_final_stats=1 "-artifact_prefix=$artifacts/")
   # Long runs flag anything over 30 s (found two hangs); the smoke run in CI
   # only real hangs, so a slow shared machine does not make it flaky.
   if [ $mode = smoke ]; then
@@ -117,18 +121,25 @@ for t in "${targets[@]}"; do
   else
     args+=(-max_total_time="$seconds" -timeout=30)
   fi
+  local extra
   read -r -a extra <<<"${ONNXI_FUZZ_ARGS:-}"
   echo "==== $t: $([ $mode = smoke ] && echo "$runs runs" || echo "${seconds}s")" >&2
-  log=$build/$t.log
-  start=$SECONDS
+  local log=$build/$t.log start=$SECONDS
   if "$build/tests/fuzz/$t" "${args[@]}" "${extra[@]}" "$corpus" "$seeds/$t" >"$log" 2>&1; then
-    grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$log" | tr '\n' ' ' >&2
-    echo "($((SECONDS - start))s, corpus $(ls "$corpus" | wc -l) files)" >&2
+    echo "$t: $(grep -E '^stat::number_of_executed_units|^stat::peak_rss_mb' "$log" | tr '\n' ' ')" \
+      "($((SECONDS - start))s, corpus $(ls "$corpus" | wc -l) files)" >&2
   else
     grep -E 'ERROR|SUMMARY|runtime error|Test unit written' "$log" >&2 || tail -n 30 "$log" >&2
     echo "fuzz.sh: $t FAILED: full log in $log, inputs in $artifacts" >&2
-    failed+=("$t")
+    return 1
   fi
-done
+}
+if [ $parallel = 1 ]; then
+  pids=()
+  for t in "${targets[@]}"; do fuzz_target_run "$t" & pids+=($!); done
+  for i in "${!targets[@]}"; do wait "${pids[$i]}" || failed+=("${targets[$i]}"); done
+else
+  for t in "${targets[@]}"; do fuzz_target_run "$t" || failed+=("$t"); done
+fi
 [ ${#failed[@]} -eq 0 ] || { echo "fuzz.sh: crashes in ${failed[*]}" >&2; exit 1; }
 echo "fuzz.sh: no crashes" >&2

@@ -14,6 +14,10 @@
  * memory a model may ask for (the caps themselves are what is tested there). */
 #define FUZZ_MAX_MEMORY (64u << 20)
 #define FUZZ_MAX_ELEMS (1u << 20)
+/* Valid models can still be slow (a 50 s generic Einsum, a huge reference
+ * conv): libFuzzer would report them as hangs. ~1e8 operations is well under
+ * a second even in the sanitizer build. */
+#define FUZZ_MAX_RUN_OPS 100000000u
 
 /* Fills input i (unknown dims -> 1) with bytes from fill, cycled. */
 static int fuzz_input_make(const onnxi_model *m, int i, const uint8_t *fill, size_t nfill,
@@ -41,7 +45,8 @@ static int fuzz_input_make(const onnxi_model *m, int i, const uint8_t *fill, siz
 
 /* Session, one run with inputs from fill, everything freed. */
 static void fuzz_model_run(const onnxi_model *m, const uint8_t *fill, size_t nfill) {
-  onnxi_session_options so = {.threads = 1, .max_memory_bytes = FUZZ_MAX_MEMORY};
+  onnxi_session_options so = {
+      .threads = 1, .max_memory_bytes = FUZZ_MAX_MEMORY, .max_run_ops = FUZZ_MAX_RUN_OPS};
   onnxi_session *s = NULL;
   if (onnxi_session_create(m, &so, &s, NULL) != ONNXI_OK) return;
   int ni = onnxi_model_input_count(m), no = onnxi_model_output_count(m), ok = 1;
