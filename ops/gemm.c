@@ -24,9 +24,7 @@
 
 /* The tile kernel is compiled twice on x86-64 (AVX2+FMA and baseline) and
  * picked at load time; fp-contract lets the AVX2 copy use FMA under -std=c11. */
-/* Not under ThreadSanitizer: the ifunc resolver runs (instrumented) before
- * the TSan runtime is up and crashes the process. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#ifdef OP_HAVE_TARGET_CLONES
 #define GEMM_TARGETS                                                                               \
   __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("fp-contract=fast")))
 #else

@@ -27,6 +27,22 @@
 
 #include "ir.h"
 
+/* Loops worth vectorising beyond the baseline ISA: on x86-64 with GCC,
+ * compiled for x86-64-v4 (AVX-512), v3 (AVX2+FMA) and baseline, picked at
+ * load time (ifunc). Not under ThreadSanitizer: the ifunc resolver runs
+ * (instrumented) before the TSan runtime is up and crashes the process.
+ * Elsewhere GCC's full cost model still vectorises them for the baseline. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#define OP_HAVE_TARGET_CLONES 1
+#define OP_VECTOR_LOOP                                                              \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"),       \
+                 optimize("fp-contract=fast", "vect-cost-model=dynamic")))
+#elif defined(__GNUC__) && !defined(__clang__)
+#define OP_VECTOR_LOOP __attribute__((optimize("fp-contract=fast", "vect-cost-model=dynamic")))
+#else
+#define OP_VECTOR_LOOP
+#endif
+
 typedef struct op_tensor {
   int32_t dtype;
   int32_t rank;

@@ -327,6 +327,7 @@ static double ref_elu(double x) { return x < 0 ? expm1(x) : x; }
 static double ref_selu(double x) {
   return 1.05070102214813232421875 * (x > 0 ? x : 1.67326319217681884765625 * expm1(x));
 }
+static double ref_swish(double x) { return x * ref_sigmoid(x); }
 static double ref_hardswish(double x) {
   double v = x / 6 + 0.5;
   return x * (v < 0 ? 0 : v > 1 ? 1 : v);
@@ -346,6 +347,8 @@ static void test_long_inputs(void **state) {
       {"Softplus", ref_softplus, -30, 30, 5e-7, 0},
       {"Mish", ref_mish, -20, 20, 1e-6, 0},
       {"Sigmoid", ref_sigmoid, -30, 30, 1e-5, 0},
+      /* below x = -87 the result is ~1e-36 instead of ~1e-40: absolute error */
+      {"onnxi.Swish", ref_swish, -100, 100, 4e-7, 1e-35},
       {"Elu", ref_elu, -20, 5, 1e-6, 0},
       {"Selu", ref_selu, -20, 5, 1e-6, 0},
       /* x / 6 + 0.5 cancels near x = -3: absolute error of a float ulp */
@@ -392,6 +395,7 @@ static void test_special_values(void **state) {
       {"Erf", {NAN, 1, -1, 0, 1e-45f, -1e-45f}},
       {"Softplus", {NAN, INFINITY, 0, 0.693147182f, 0.693147182f, 0.693147182f}},
       {"Sigmoid", {NAN, 1, 0, 0.5f, 0.5f, 0.5f}},
+      {"onnxi.Swish", {NAN, INFINITY, NAN, 0, 0, 0}},
   };
   for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
     op_test t;
