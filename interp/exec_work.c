@@ -58,6 +58,13 @@ double exec_node_work(const ir_node *node, op_tensor *const *in, int32_t n_in,
   case IR_OP_MAX_POOL:
   case IR_OP_AVERAGE_POOL:
     return moved + (y ? (double)y->count * work_pool_taps(node) : 0);
+  case IR_OP_CONV_TRANSPOSE: {
+    /* the reference kernel visits every (output position, filter tap) */
+    const op_tensor *w = n_in > 1 ? in[1] : NULL;
+    double taps = 1;
+    for (int32_t d = 2; w && d < w->rank; d++) taps *= (double)w->dims[d];
+    return moved + flops + (y ? (double)y->count * taps : 0);
+  }
   case IR_OP_EINSUM: {
     double prod = 1;
     for (int32_t i = 0; i < n_in; i++)

@@ -15,8 +15,9 @@ double exec_node_flops(const ir_node *node, const op_tensor *a, const op_tensor 
 
 /* An upper estimate of the work of one run of the node: its FLOPs where
  * known, every (input element, filter tap) for pooling, the product of the
- * input sizes for Einsum (each index's extent appears in some input), and
- * the elements read plus written otherwise. */
+ * input sizes for Einsum (each index's extent appears in some input), every
+ * (output element, filter tap) for ConvTranspose, and the elements read plus
+ * written otherwise. */
 double exec_node_work(const ir_node *node, op_tensor *const *in, int32_t n_in,
                       op_tensor *const *out, int32_t n_out);
 
