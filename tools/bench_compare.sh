@@ -21,6 +21,9 @@
 #                    table shows the median over rounds (default 1)
 #   --batch B        batch size (default 1)
 #   --out FILE       also write the report to FILE
+#   --torchvision    every classifier models/export.py --torchvision --full
+#                    exported into $ONNXI_MODEL_CACHE/torchvision_full/ (all 77
+#                    when nothing was exported yet; export takes ~30 min)
 #   --smoke          CI check: one small model (mobilenet_v2 unless given), 1
 #                    thread, 3 runs, 1 warm-up; no timing assertions
 #
@@ -34,9 +37,9 @@ DEFAULT_MODELS=(resnet50 resnet18 resnext50_32x4d mobilenet_v2 mobilenet_v3_larg
                 shufflenet_v2_x1_0 efficientnet_b0 regnet_y_400mf)
 
 log() { echo "bench_compare.sh: $*" >&2; }
-usage() { sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-threads="1 2" runs=20 warmup=3 rounds=1 batch=1 out="" smoke=0 models=()
+threads="1 2" runs=20 warmup=3 rounds=1 batch=1 out="" smoke=0 tv=0 models=()
 is_count() { [[ $1 =~ ^[0-9]+$ ]]; }
 while [ $# -gt 0 ]; do
   case $1 in
@@ -52,6 +55,7 @@ while [ $# -gt 0 ]; do
       esac
       shift 2 ;;
     --smoke) smoke=1; shift ;;
+    --torchvision) tv=1; shift ;;
     -h|--help) usage ;;
     -*) log "unknown option '$1'"; usage ;;
     *) models+=("$1"); shift ;;
@@ -79,6 +83,14 @@ fi
 npm_dir=${ONNXI_NPM_DIR:-$ONNXI_ROOT/build/npm}
 export ONNXI_NPM_DIR=$npm_dir
 
+if [ $tv -eq 1 ]; then
+  tv_dir=$ONNXI_MODEL_CACHE/torchvision_full
+  bash "$ONNXI_ROOT/tools/deps.sh" export
+  mapfile -t tv_names < <("$ONNXI_PYTHON" "$ONNXI_ROOT/models/export.py" --torchvision --list)
+  "$ONNXI_PYTHON" "$ONNXI_ROOT/models/export.py" --torchvision --full --out "$tv_dir" --jobs 2 \
+    "${tv_names[@]}" || { log "the torchvision export failed"; exit 1; }
+  for name in "${tv_names[@]}"; do models+=("$tv_dir/$name/model.onnx"); done
+fi
 # Default models: exported once into the cache.
 if [ ${#models[@]} -eq 0 ]; then
   names=("${DEFAULT_MODELS[@]}")
@@ -134,6 +146,8 @@ rows=() failed=0 mi=0
 for m in "${models[@]}"; do
   mi=$((mi + 1))
   name=$(basename "$m" .onnx)
+  # backend-test layout (DIR/model.onnx, as models/export.py writes): the directory names it
+  [ "$name" != model ] || name=$(basename "$(dirname "$m")")
   inputs=$work/inputs$mi
   # untimed: writes the shared input, and puts the file in the page cache
   if ! "$ONNXI_BINARY" bench "$m" --runs 1 --warmup 0 --threads 1 --batch "$batch" \
