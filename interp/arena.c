@@ -11,12 +11,28 @@ struct arena_block {
   _Alignas(64) unsigned char data[];
 };
 
+struct arena_foreign {
+  arena_foreign *next;
+  void *p;
+};
+
 enum { ARENA_BLOCK_MIN = 1 << 20 };
 
 void arena_init(arena *a, size_t limit_bytes) {
   a->head = NULL;
+  a->foreign = NULL;
   a->used_bytes = 0;
   a->limit_bytes = limit_bytes;
+}
+
+int arena_adopt(arena *a, void *p, size_t counted) {
+  arena_foreign *f = malloc(sizeof *f);
+  if (!f) return 0;
+  f->p = p;
+  f->next = a->foreign;
+  a->foreign = f;
+  a->used_bytes += counted;
+  return 1;
 }
 
 void arena_release(arena *a) {
@@ -27,6 +43,12 @@ void arena_release(arena *a) {
     b = next;
   }
   a->head = NULL;
+  while (a->foreign) {
+    arena_foreign *next = a->foreign->next;
+    free(a->foreign->p);
+    free(a->foreign);
+    a->foreign = next;
+  }
   a->used_bytes = 0;
 }
 

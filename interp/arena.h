@@ -8,8 +8,11 @@
 
 typedef struct arena_block arena_block;
 
+typedef struct arena_foreign arena_foreign;
+
 typedef struct arena {
   arena_block *head;
+  arena_foreign *foreign; /* adopted heap buffers, freed with the arena */
   size_t used_bytes; /* sum of all allocations, for reporting */
   size_t limit_bytes; /* 0 = unlimited */
 } arena;
@@ -20,6 +23,10 @@ void arena_release(arena *a);
  * memory or past the limit. */
 void *arena_alloc(arena *a, size_t size, size_t align);
 char *arena_strdup(arena *a, const char *s);
+/* Takes ownership of heap memory p (freed by arena_release) that holds
+ * `counted` bytes of data (added to used_bytes; the caller checked the
+ * limit). False when out of memory: p is then still the caller's. */
+int arena_adopt(arena *a, void *p, size_t counted);
 char *arena_strndup(arena *a, const char *s, size_t n);
 /* Physical memory of the machine (the default cap on weights and session
  * memory: more than this cannot be backed, only overcommitted and OOM-killed). */

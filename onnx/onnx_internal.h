@@ -27,6 +27,10 @@ typedef struct onnx_ctx {
   char *real_dir;   /* realpath(dir), resolved on first use (heap) */
   int64_t n_nodes;  /* nodes converted so far, all graphs */
   bool pb_arena;    /* message unpacked with onnx_pb_allocator: may adopt */
+  /* the file buffer holding stripped payloads: 64-byte aligned data inside
+   * it is adopted as is (then adopted_bytes > 0 and the model must own it) */
+  const unsigned char *file_lo, *file_hi;
+  size_t adopted_bytes;
 } onnx_ctx;
 
 /* Enclosing graphs of a subgraph, innermost first: names a subgraph uses
@@ -66,6 +70,34 @@ onnxi_status onnx_pb_depth_check(const ProtobufCMessageDescriptor *desc, const v
 /* Whether p, allocated through an onnx_pb_allocator, lives in the arena (its
  * memory then belongs to the model: 64-byte aligned, never freed alone). */
 bool onnx_pb_in_arena(const void *p);
+
+/* Reads a base-128 varint at *pos (< end); false when it runs past end or
+ * past 64 bits. */
+bool onnx_pb_varint(const uint8_t *data, size_t end, size_t *pos, uint64_t *out);
+
+/* --- onnx_strip.c --- */
+/* A raw_data payload cut out of the message: initializer `init` of the main
+ * graph, `len` bytes now at `data` inside the file buffer (64-byte aligned
+ * unless it could not move; then at its original offset `off`). */
+typedef struct onnx_payload {
+  size_t init, off, len;
+  unsigned char *data;
+} onnx_payload;
+
+typedef struct onnx_stripped {
+  unsigned char *msg; /* the ModelProto without the payloads (heap) */
+  size_t len;
+  onnx_payload *p; /* in file (and initializer) order */
+  size_t n, cap;
+} onnx_stripped;
+
+/* Cuts the main graph's initializer payloads of ONNX_PB_ARENA_MIN bytes or
+ * more out of the file's bytes in buf (which it rearranges: afterwards only
+ * the payloads in it are meaningful). False when there are none, when the
+ * bytes are not in the expected shape or out of memory: buf is then
+ * unchanged and should be unpacked as it is. */
+bool onnx_strip_payloads(unsigned char *buf, size_t size, onnx_stripped *out);
+void onnx_stripped_free(onnx_stripped *s);
 
 /* --- onnx_load.c --- */
 onnxi_status onnx_name_check(const char *s, const char *what, onnxi_error *err);

@@ -14,6 +14,7 @@
 
 #define ONNX_IR_VERSION_MIN 3
 #define ONNX_IR_VERSION_MAX 8
+#define ONNX_FILE_SLACK 64
 
 static const char *onnx_str(const char *s) { return s ? s : ""; }
 
@@ -199,6 +200,45 @@ static onnxi_status onnx_model_finish(ir_model *m, Onnx__ModelProto *mp, onnx_pb
   return st ? onnx_model_fail(m, st, path, err) : ONNXI_OK;
 }
 
+/* Points the stripped initializers at their payloads for the conversion,
+ * or (data NULL) back at nothing before protobuf-c frees the message. */
+static void onnx_payloads_attach(Onnx__ModelProto *mp, const onnx_stripped *sp, bool on) {
+  Onnx__GraphProto *g = mp->graph;
+  for (size_t i = 0; g && i < sp->n; i++) {
+    const onnx_payload *p = &sp->p[i];
+    if (p->init >= g->n_initializer || !g->initializer[p->init]) continue;
+    Onnx__TensorProto *t = g->initializer[p->init];
+    t->has_raw_data = on;
+    t->raw_data.data = on ? p->data : NULL;
+    t->raw_data.len = on ? p->len : 0;
+  }
+}
+
+/* The file's bytes (data, size, with slack) after onnx_strip_payloads: the
+ * compact message is unpacked, converted with the payloads in place, and
+ * the model keeps the buffer when it adopted any of them. */
+static onnxi_status onnx_model_finish_stripped(ir_model *m, unsigned char *data, size_t size,
+                                               onnx_stripped *sp, const char *path,
+                                               onnxi_error *err) {
+  onnx_pb_allocator pa;
+  Onnx__ModelProto *mp = NULL;
+  onnxi_status st = onnx_model_unpack(m, sp->msg, sp->len, &pa, &mp, err);
+  onnx_ctx c = {.m = m, .dir = m->dir, .pb_arena = true, .file_lo = data, .file_hi = data + size};
+  if (!st) {
+    onnx_payloads_attach(mp, sp, true);
+    st = onnx_model_convert(&c, mp, err);
+    onnx_payloads_attach(mp, sp, false);
+    onnx__model_proto__free_unpacked(mp, &pa.base);
+  }
+  free(c.real_dir);
+  onnx_stripped_free(sp);
+  if (!st && c.adopted_bytes && !arena_adopt(&m->arena, data, c.adopted_bytes))
+    st = err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory");
+  else if (st || !c.adopted_bytes)
+    free(data);
+  return st ? onnx_model_fail(m, st, path, err) : ONNXI_OK;
+}
+
 onnxi_status onnx_model_import(const void *data, size_t size, const char *path, const char *dir,
                                const onnxi_load_options *opts, ir_model *m, onnxi_error *err) {
   onnx_pb_allocator pa;
@@ -260,8 +300,14 @@ static onnxi_status onnx_file_read(const char *path, size_t cap, void **data, si
                  (uint64_t)sb.st_size, cap);
   } else if (sb.st_size > 0) {
     size_t n = (size_t)sb.st_size;
-    unsigned char *buf = malloc(n);
+    /* slack: the buffer may end up holding weights, which XNNPACK reads
+     * a little past (as the arena's blocks allow) */
+    unsigned char *buf =
+        n <= SIZE_MAX - 2 * ONNX_FILE_SLACK
+            ? aligned_alloc(ONNX_FILE_SLACK, (n + 2 * ONNX_FILE_SLACK - 1) & ~(size_t)(ONNX_FILE_SLACK - 1))
+            : NULL;
     if (!buf) st = err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory reading %zu bytes", n);
+    if (buf) memset(buf + n, 0, ONNX_FILE_SLACK);
     if (buf) st = onnx_fd_read_exact(fd, buf, n, err);
     if (st) {
       free(buf);
@@ -284,7 +330,14 @@ onnxi_status onnx_model_load_file(const char *path, const onnxi_load_options *op
                         : err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory");
   free(dir);
   if (!st) st = onnx_file_read(path, m->arena.limit_bytes, &data, &size, err);
-  if (st) return onnx_model_fail(m, st, path, err);
+  if (!st) st = onnx_pb_depth_check(&onnx__model_proto__descriptor, data, size, err);
+  if (st) {
+    free(data);
+    return onnx_model_fail(m, st, path, err);
+  }
+  onnx_stripped sp;
+  if (onnx_strip_payloads(data, size, &sp))
+    return onnx_model_finish_stripped(m, data, size, &sp, path, err);
   /* protobuf-c copied what it keeps: the file's bytes can go before conversion. */
   onnx_pb_allocator pa;
   Onnx__ModelProto *mp = NULL;

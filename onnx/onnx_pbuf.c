@@ -66,7 +66,7 @@ bool onnx_pb_in_arena(const void *p) {
 }
 
 /* Wire-format reading for the depth check: bounds-checked, no allocation. */
-static bool onnx_pb_varint(const uint8_t *data, size_t end, size_t *pos, uint64_t *out) {
+bool onnx_pb_varint(const uint8_t *data, size_t end, size_t *pos, uint64_t *out) {
   uint64_t v = 0;
   for (int shift = 0; shift < 64 && *pos < end; shift += 7) {
     uint8_t b = data[(*pos)++];

@@ -111,12 +111,19 @@ static onnxi_status onnx_tensor_header(const Onnx__TensorProto *t, ir_tensor *ou
   return ONNXI_OK;
 }
 
-/* Data already in the arena (see onnx_pbuf.c) becomes the tensor's as is;
- * anything else is copied there. */
+/* Data already in the arena (see onnx_pbuf.c) or aligned in the file buffer
+ * the model will own (onnx_strip.c) becomes the tensor's as is; anything
+ * else is copied to the arena. */
 static onnxi_status onnx_data_take(onnx_ctx *c, const void *src, ir_tensor *out,
                                    onnxi_error *err) {
   if (c->pb_arena && out->nbytes && onnx_pb_in_arena(src)) {
     out->data = (void *)src;
+    return ONNXI_OK;
+  }
+  const unsigned char *p = src;
+  if (out->nbytes && p >= c->file_lo && p < c->file_hi && ((uintptr_t)p & 63) == 0) {
+    out->data = (void *)src; /* a stripped payload (onnx_strip.c) */
+    c->adopted_bytes += out->nbytes;
     return ONNXI_OK;
   }
   onnxi_status st = onnx_data_alloc(c, out->nbytes, &out->data, err);
