@@ -101,6 +101,8 @@ void onnx_stripped_free(onnx_stripped *s);
 
 /* --- onnx_load.c --- */
 onnxi_status onnx_name_check(const char *s, const char *what, onnxi_error *err);
+/* ONNXI_ERR_LIMIT when nbytes more weights would pass max_weight_bytes. */
+onnxi_status onnx_data_budget(const onnx_ctx *c, size_t nbytes, onnxi_error *err);
 /* 64-byte aligned weight memory from the model arena; max_weight_bytes is
  * reported as ONNXI_ERR_LIMIT rather than as out of memory. */
 onnxi_status onnx_data_alloc(onnx_ctx *c, size_t nbytes, void **out, onnxi_error *err);

@@ -26,12 +26,19 @@ onnxi_status onnx_name_check(const char *s, const char *what, onnxi_error *err) 
   return ONNXI_OK;
 }
 
-onnxi_status onnx_data_alloc(onnx_ctx *c, size_t nbytes, void **out, onnxi_error *err) {
+onnxi_status onnx_data_budget(const onnx_ctx *c, size_t nbytes, onnxi_error *err) {
   const arena *a = &c->m->arena;
-  if (a->limit_bytes && (nbytes > a->limit_bytes || a->used_bytes > a->limit_bytes - nbytes))
+  size_t used = a->used_bytes + c->adopted_bytes; /* adopted: counted once the load ends */
+  if (a->limit_bytes && (nbytes > a->limit_bytes || used > a->limit_bytes - nbytes))
     return err_set(err, ONNXI_ERR_LIMIT,
                    "%zu more bytes of weights exceed max_weight_bytes (%zu, %zu in use)", nbytes,
-                   a->limit_bytes, a->used_bytes);
+                   a->limit_bytes, used);
+  return ONNXI_OK;
+}
+
+onnxi_status onnx_data_alloc(onnx_ctx *c, size_t nbytes, void **out, onnxi_error *err) {
+  onnxi_status st = onnx_data_budget(c, nbytes, err);
+  if (st) return st;
   *out = arena_alloc(&c->m->arena, nbytes, 64);
   if (!*out) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory allocating %zu bytes", nbytes);
   return ONNXI_OK;
@@ -239,14 +246,49 @@ static onnxi_status onnx_model_finish_stripped(ir_model *m, unsigned char *data,
   return st ? onnx_model_fail(m, st, path, err) : ONNXI_OK;
 }
 
-onnxi_status onnx_model_import(const void *data, size_t size, const char *path, const char *dir,
-                               const onnxi_load_options *opts, ir_model *m, onnxi_error *err) {
+/* A 64-byte aligned copy target for a model's bytes, with ONNX_FILE_SLACK
+ * zeroed bytes after them: the buffer may end up holding weights, which
+ * XNNPACK reads a little past (as the arena's blocks allow). */
+static unsigned char *onnx_bytes_alloc(size_t n) {
+  if (n > SIZE_MAX - 2 * ONNX_FILE_SLACK) return NULL;
+  unsigned char *buf = aligned_alloc(
+      ONNX_FILE_SLACK, (n + 2 * ONNX_FILE_SLACK - 1) & ~(size_t)(ONNX_FILE_SLACK - 1));
+  if (buf) memset(buf + n, 0, ONNX_FILE_SLACK);
+  return buf;
+}
+
+/* Imports a model's bytes in buf (from onnx_bytes_alloc; owned from here). */
+static onnxi_status onnx_model_from_bytes(ir_model *m, unsigned char *buf, size_t size,
+                                          const char *path, onnxi_error *err) {
+  onnxi_status st = onnx_pb_depth_check(&onnx__model_proto__descriptor, buf, size, err);
+  if (st) {
+    free(buf);
+    return onnx_model_fail(m, st, path, err);
+  }
+  onnx_stripped sp;
+  if (onnx_strip_payloads(buf, size, &sp))
+    return onnx_model_finish_stripped(m, buf, size, &sp, path, err);
+  /* protobuf-c copies what it keeps: the bytes can go before conversion */
   onnx_pb_allocator pa;
   Onnx__ModelProto *mp = NULL;
+  st = onnx_model_unpack(m, buf, size, &pa, &mp, err);
+  free(buf);
+  return st ? onnx_model_fail(m, st, path, err) : onnx_model_finish(m, mp, &pa, path, err);
+}
+
+/* The caller's bytes are copied once, as protobuf-c would copy the weights
+ * anyway: the same path as files, zero-copy payloads included. */
+onnxi_status onnx_model_import(const void *data, size_t size, const char *path, const char *dir,
+                               const onnxi_load_options *opts, ir_model *m, onnxi_error *err) {
   if (!path) path = "<memory>";
   onnxi_status st = onnx_model_init(m, path, dir, opts, err);
-  if (!st) st = onnx_model_unpack(m, data, size, &pa, &mp, err);
-  return st ? onnx_model_fail(m, st, path, err) : onnx_model_finish(m, mp, &pa, path, err);
+  if (st) return onnx_model_fail(m, st, path, err);
+  unsigned char *buf = onnx_bytes_alloc(size);
+  if (!buf)
+    return onnx_model_fail(m, err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory copying %zu bytes",
+                                      size), path, err);
+  if (size) memcpy(buf, data, size);
+  return onnx_model_from_bytes(m, buf, size, path, err);
 }
 
 /* Directory part of path ("." for a bare name), heap-allocated. */
@@ -300,14 +342,8 @@ static onnxi_status onnx_file_read(const char *path, size_t cap, void **data, si
                  (uint64_t)sb.st_size, cap);
   } else if (sb.st_size > 0) {
     size_t n = (size_t)sb.st_size;
-    /* slack: the buffer may end up holding weights, which XNNPACK reads
-     * a little past (as the arena's blocks allow) */
-    unsigned char *buf =
-        n <= SIZE_MAX - 2 * ONNX_FILE_SLACK
-            ? aligned_alloc(ONNX_FILE_SLACK, (n + 2 * ONNX_FILE_SLACK - 1) & ~(size_t)(ONNX_FILE_SLACK - 1))
-            : NULL;
+    unsigned char *buf = onnx_bytes_alloc(n);
     if (!buf) st = err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory reading %zu bytes", n);
-    if (buf) memset(buf + n, 0, ONNX_FILE_SLACK);
     if (buf) st = onnx_fd_read_exact(fd, buf, n, err);
     if (st) {
       free(buf);
@@ -330,18 +366,6 @@ onnxi_status onnx_model_load_file(const char *path, const onnxi_load_options *op
                         : err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory");
   free(dir);
   if (!st) st = onnx_file_read(path, m->arena.limit_bytes, &data, &size, err);
-  if (!st) st = onnx_pb_depth_check(&onnx__model_proto__descriptor, data, size, err);
-  if (st) {
-    free(data);
-    return onnx_model_fail(m, st, path, err);
-  }
-  onnx_stripped sp;
-  if (onnx_strip_payloads(data, size, &sp))
-    return onnx_model_finish_stripped(m, data, size, &sp, path, err);
-  /* protobuf-c copied what it keeps: the file's bytes can go before conversion. */
-  onnx_pb_allocator pa;
-  Onnx__ModelProto *mp = NULL;
-  st = onnx_model_unpack(m, data, size, &pa, &mp, err);
-  free(data);
-  return st ? onnx_model_fail(m, st, path, err) : onnx_model_finish(m, mp, &pa, path, err);
+  if (st) return onnx_model_fail(m, st, path, err);
+  return onnx_model_from_bytes(m, data, size, path, err);
 }

@@ -122,6 +122,8 @@ static onnxi_status onnx_data_take(onnx_ctx *c, const void *src, ir_tensor *out,
   }
   const unsigned char *p = src;
   if (out->nbytes && p >= c->file_lo && p < c->file_hi && ((uintptr_t)p & 63) == 0) {
+    onnxi_status st = onnx_data_budget(c, out->nbytes, err);
+    if (st) return st;
     out->data = (void *)src; /* a stripped payload (onnx_strip.c) */
     c->adopted_bytes += out->nbytes;
     return ONNXI_OK;
