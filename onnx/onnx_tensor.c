@@ -116,16 +116,18 @@ static onnxi_status onnx_tensor_header(const Onnx__TensorProto *t, ir_tensor *ou
  * else is copied to the arena. */
 static onnxi_status onnx_data_take(onnx_ctx *c, const void *src, ir_tensor *out,
                                    onnxi_error *err) {
-  if (c->pb_arena && out->nbytes && onnx_pb_in_arena(src)) {
-    out->data = (void *)src;
-    return ONNXI_OK;
-  }
   const unsigned char *p = src;
-  if (out->nbytes && p >= c->file_lo && p < c->file_hi && ((uintptr_t)p & 63) == 0) {
+  bool in_file = p >= c->file_lo && p < c->file_hi; /* a stripped payload (onnx_strip.c) */
+  if (in_file && out->nbytes && ((uintptr_t)p & 63) == 0) {
     onnxi_status st = onnx_data_budget(c, out->nbytes, err);
     if (st) return st;
-    out->data = (void *)src; /* a stripped payload (onnx_strip.c) */
+    out->data = (void *)src;
     c->adopted_bytes += out->nbytes;
+    return ONNXI_OK;
+  }
+  /* (the arena tag sits before the data: not to be read inside the file buffer) */
+  if (!in_file && c->pb_arena && out->nbytes && onnx_pb_in_arena(src)) {
+    out->data = (void *)src;
     return ONNXI_OK;
   }
   onnxi_status st = onnx_data_alloc(c, out->nbytes, &out->data, err);
