@@ -219,7 +219,7 @@ static inline __attribute__((always_inline)) float gelu_tanh(float v) {
  * real activations, 4x slower); inlining forced, as GCC otherwise calls
  * gelu_erf once per element. */
 #define GELU_LOOP(name, f)                                                  \
-  static void name(const float *x, float *y, size_t n) {                   \
+  OP_VECTOR_LOOP static void name(const float *x, float *y, size_t n) {    \
     size_t i = 0;                                                           \
     for (; i + 16 <= n; i += 16) {                                          \
       float b[16];                                                          \
