@@ -14,6 +14,7 @@
 
 #include <xnnpack.h>
 
+#include "conv_dw.h"
 #include "conv_gemm.h"
 #include "conv_util.h"
 #include "kernel.h"
@@ -342,6 +343,8 @@ typedef struct conv_state {
   bool gemm_reusable;  /* built from load-time constants */
   bool use_gemm;
 #endif
+  conv_dw *dw;         /* depthwise filters over 25 taps: replaces op when set */
+  bool use_dw;
   const char *path;    /* kernel path of the current plan, for profiles */
 } conv_state;
 
@@ -612,6 +615,8 @@ static onnxi_status conv_prebuild(const op_context *ctx, conv_state *s) {
                             s->lo, s->hi, &s->gemm);
   }
 #endif
+  if (!s->transposed && conv_dw_wanted(s->group, c, m, wd[2], wd[3]))
+    return ONNXI_OK; /* own kernel, packed at setup */
   op_context quiet = *ctx;
   quiet.err = NULL; /* what XNNPACK refuses runs on the reference kernel */
   onnxi_status st = conv_xnn_create(&quiet, s, &g, w->data, ws, b ? b->data : NULL, c, m);
@@ -780,6 +785,26 @@ static onnxi_status conv_setup_gemm(op_context *ctx, conv_state *s, op_tensor *c
 }
 #endif
 
+/* The own depthwise kernel for this plan (weights are small: packed per plan). */
+static onnxi_status conv_setup_dw(op_context *ctx, conv_state *s, op_tensor *const *in, int n_in,
+                                  op_tensor *y, const conv_geom *g) {
+  const op_tensor *x = in[0], *w = in[1], *b = n_in > 2 ? in[2] : NULL;
+  int64_t ws[IR_MAX_RANK];
+  conv_tensor_strides(w, ws);
+  conv_dw_destroy(s->dw);
+  s->dw = NULL;
+  onnxi_status st = conv_dw_create(ctx, w->data, ws, b ? b->data : NULL, x->dims[1], w->dims[2],
+                                   w->dims[3], s->lo, s->hi, &s->dw);
+  if (st != ONNXI_OK) return st;
+  conv_gemm_shape sh = {.n = x->dims[0], .ih = x->dims[2], .iw = x->dims[3], .oh = y->dims[2],
+                        .ow = y->dims[3], .sh = g->stride[0], .sw = g->stride[1],
+                        .dh = g->dilation[0], .dw = g->dilation[1], .pt = g->pad_begin[0],
+                        .pl = g->pad_begin[1]};
+  conv_dw_setup(s->dw, &sh, x->data, y->data);
+  s->path = "own-dwconv";
+  return ONNXI_OK;
+}
+
 static const char *conv_xnn_path(const conv_state *s, int64_t c) {
   if (s->transposed) return "xnn-deconv";
   return s->group == c && s->group > 1 ? "xnn-dwconv" : "xnn-conv";
@@ -803,6 +828,12 @@ static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *i
     return conv_setup_gemm(ctx, s, in, n_in, out[0], &g);
   }
 #endif
+  s->use_dw = s->use_xnn && !s->transposed &&
+              conv_dw_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1]);
+  if (s->use_dw) {
+    s->use_xnn = false;
+    return conv_setup_dw(ctx, s, in, n_in, out[0], &g);
+  }
   if (s->use_xnn && (st = conv_setup_xnn(ctx, s, in, n_in, out[0], &g))) return st;
   if (s->use_xnn) s->path = conv_xnn_path(s, in[0]->dims[1]);
   if (!s->use_xnn) conv_setup_ref(s, in, n_in, out[0], &g);
@@ -820,6 +851,10 @@ static onnxi_status conv_run(op_context *ctx, void *state, op_tensor *const *in,
     return ONNXI_OK;
   }
 #endif
+  if (s->use_dw) {
+    conv_dw_run(s->dw, ctx->threadpool);
+    return ONNXI_OK;
+  }
   if (s->use_xnn) {
     enum xnn_status xs = xnn_run_operator(s->op, ctx->threadpool);
     return xs == xnn_status_success ? ONNXI_OK : conv_xnn_error(ctx, "convolution run", xs);
@@ -837,6 +872,8 @@ static void conv_release(void *state) {
   conv_state *s = state;
   if (s->op) xnn_delete_operator(s->op);
   s->op = NULL;
+  conv_dw_destroy(s->dw);
+  s->dw = NULL;
 #ifdef ONNXI_HAVE_BLAS
   conv_gemm_destroy(s->gemm);
   s->gemm = NULL;

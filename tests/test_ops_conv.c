@@ -403,8 +403,8 @@ static void conv_case_run(const conv_case *cc) {
   for (int i = 0; i < cc->nsp; i++)
     xd[2 + i] = cc->in[i], wd[2 + i] = cc->k[i], xn *= cc->in[i], wn *= cc->k[i];
   float *x = malloc(sizeof(float) * (size_t)xn), *w = malloc(sizeof(float) * (size_t)wn);
-  float b[64], *y = malloc(sizeof(float) * 200000);
-  assert_true(x && w && y && cc->m <= 64);
+  float b[128], *y = malloc(sizeof(float) * 200000);
+  assert_true(x && w && y && cc->m <= 128);
   for (int64_t i = 0; i < xn; i++)
     x[i] = rng_value();
   for (int64_t i = 0; i < wn; i++)
@@ -454,6 +454,10 @@ static void test_conv_random(void **state) {
       /* depthwise, and depthwise with multiplier 2 */
       {false, 2, 2, 8, 8, 8, {6, 7}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
       {false, 2, 1, 4, 8, 4, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, "SAME_LOWER", false},
+      /* depthwise over 25 taps (own NHWC kernel): 70 channels = a 64-block and a tail,
+       * batch 2, strided, dilated, asymmetric pads; and 5x6 SAME_UPPER without bias */
+      {false, 2, 2, 70, 70, 70, {13, 12}, {7, 7}, {2, 1}, {2, 1}, {3, 2, 4, 3}, {0}, NULL, true},
+      {false, 2, 1, 16, 16, 16, {9, 9}, {5, 6}, {1, 1}, {1, 1}, {0}, {0}, "SAME_UPPER", false},
       /* 1x1, many channels */
       {false, 2, 1, 70, 33, 1, {3, 4}, {1, 1}, {1, 1}, {1, 1}, {0}, {0}, NULL, true},
       /* 1x1 strided; 3x3 with k = 630 (GEMM not transposed) over 2 slices of 2 chunks each */
