@@ -239,10 +239,12 @@ static onnxi_status onnx_model_finish_stripped(ir_model *m, unsigned char *data,
   }
   free(c.real_dir);
   onnx_stripped_free(sp);
-  if (!st && c.adopted_bytes && !arena_adopt(&m->arena, data, c.adopted_bytes))
+  bool keep = !st && c.adopted_bytes;
+  if (keep && !arena_adopt(&m->arena, data, c.adopted_bytes)) {
     st = err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory");
-  else if (st || !c.adopted_bytes)
-    free(data);
+    keep = false;
+  }
+  if (!keep) free(data);
   return st ? onnx_model_fail(m, st, path, err) : ONNXI_OK;
 }
 

@@ -30,7 +30,7 @@ enum {
 typedef struct strip_field {
   uint64_t num;
   int wire;
-  size_t start, body, end; /* tag, payload (length-delimited) and end offsets */
+  size_t start, tag_end, body, end; /* tag, after it, payload and end offsets */
 } strip_field;
 
 typedef struct strip_out {
@@ -45,6 +45,7 @@ static bool strip_field_next(const unsigned char *in, size_t end, size_t *pos, s
   uint64_t tag, v;
   f->start = *pos;
   if (!onnx_pb_varint(in, end, pos, &tag)) return false;
+  f->tag_end = *pos;
   f->num = tag >> 3;
   f->wire = (int)(tag & 7);
   f->body = *pos;
@@ -84,12 +85,7 @@ static size_t strip_varint_put(unsigned char *p, uint64_t v) {
 /* Starts a length-delimited field whose body is written next: copies its
  * tag and leaves room for the length; returns where the body starts. */
 static size_t strip_nested_begin(strip_out *o, const strip_field *f) {
-  size_t tag_len = 0;
-  uint64_t tag;
-  size_t pos = f->start;
-  onnx_pb_varint(o->in, f->end, &pos, &tag); /* read fine before */
-  tag_len = pos - f->start;
-  strip_copy(o, f->start, f->start + tag_len);
+  strip_copy(o, f->start, f->tag_end);
   o->len += STRIP_VARINT_MAX;
   return o->len;
 }
