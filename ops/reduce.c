@@ -167,8 +167,26 @@ typedef void (*rd_fin_fn)(size_t n, const void *acc, void *out, int64_t count, b
     if (mean)                                                                            \
       for (size_t i = 0; i < n; i++) out[i] = ST(T, RD_MEAN_##CLS(acc[i], cnt, C, A));  \
     else                                                                                 \
-      for (size_t i = 0; i < n; i++) out[i] = ST(T, (C)RDF_##op(acc[i]));                \
+      for (size_t i = 0; i < n; i++) out[i] = ST(T, RD_CVT_##CLS(RDF_##op(acc[i]), C, LO, HI)); \
   }
+/* A finished double (L2, LogSum, LogSumExp of integers) into an integer
+ * dtype: NaN gives 0 and values past the type's range saturate, where a
+ * plain cast is undefined (LogSumExp of nothing is -inf; found by fuzzing). */
+static inline int64_t rd_sat_s(double v, int64_t lo, int64_t hi) {
+  if (v != v) return 0;
+  if (v <= (double)lo) return lo;
+  return v >= (double)hi ? hi : (int64_t)v;
+}
+static inline uint64_t rd_sat_u(double v, uint64_t hi) {
+  if (v != v || v <= 0) return 0;
+  return v >= (double)hi ? hi : (uint64_t)v;
+}
+#define RD_CVT_F(v, C, LO, HI) ((C)(v))
+#define RD_CVT_S(v, C, LO, HI) \
+  _Generic((v), double: (C)rd_sat_s((double)(v), (LO), (HI)), default: (C)(v))
+#define RD_CVT_U(v, C, LO, HI) \
+  _Generic((v), double: (C)rd_sat_u((double)(v), (HI)), default: (C)(v))
+
 /* Mean of an empty set: NaN for floats (0/0), 0 for integers (no trap). */
 #define RD_MEAN_F(a, cnt, C, A) ((C)((a) / (A)(cnt)))
 #define RD_MEAN_S(a, cnt, C, A) ((C)((cnt) ? (int64_t)(a) / (cnt) : 0))
