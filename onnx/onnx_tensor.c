@@ -116,9 +116,12 @@ static onnxi_status onnx_tensor_header(const Onnx__TensorProto *t, ir_tensor *ou
  * else is copied to the arena. */
 static onnxi_status onnx_data_take(onnx_ctx *c, const void *src, ir_tensor *out,
                                    onnxi_error *err) {
-  const unsigned char *p = src;
-  bool in_file = p >= c->file_lo && p < c->file_hi; /* a stripped payload (onnx_strip.c) */
-  if (in_file && out->nbytes && ((uintptr_t)p & 63) == 0) {
+  /* a stripped payload (onnx_strip.c)? Compared as integers: src is usually
+   * not in that buffer, and relational pointer comparison across objects is
+   * undefined */
+  uintptr_t p = (uintptr_t)src;
+  bool in_file = p >= (uintptr_t)c->file_lo && p < (uintptr_t)c->file_hi;
+  if (in_file && out->nbytes && (p & 63) == 0) {
     onnxi_status st = onnx_data_budget(c, out->nbytes, err);
     if (st) return st;
     out->data = (void *)src;
