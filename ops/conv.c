@@ -16,6 +16,7 @@
 
 #include "conv_dw.h"
 #include "conv_gemm.h"
+#include "conv_igemm.h"
 #include "conv_util.h"
 #include "kernel.h"
 
@@ -343,6 +344,11 @@ typedef struct conv_state {
   bool gemm_reusable;  /* built from load-time constants */
   bool use_gemm;
 #endif
+#ifdef ONNXI_HAVE_IGEMM
+  conv_igemm *ig;      /* dense conv, own AVX-512 tile: replaces op when set */
+  bool ig_reusable;    /* built from load-time constants */
+  bool use_ig;
+#endif
   conv_dw *dw;         /* depthwise filters over 25 taps: replaces op when set */
   bool use_dw;
   const char *path;    /* kernel path of the current plan, for profiles */
@@ -608,6 +614,13 @@ static onnxi_status conv_prebuild(const op_context *ctx, conv_state *s) {
   uint32_t pads[4], adj[2];
   if (c < 1 || m < 1 || !conv_xnn_config(&g, s->transposed, pads, adj)) return ONNXI_OK;
   ws[3] = 1, ws[2] = wd[3], ws[1] = wd[2] * wd[3], ws[0] = wd[1] * ws[1];
+#ifdef ONNXI_HAVE_IGEMM
+  if (!s->transposed && conv_igemm_wanted(s->group, c, m, wd[2], wd[3])) {
+    s->ig_reusable = true;
+    return conv_igemm_create(ctx, w->data, ws, b ? b->data : NULL, c, m, wd[2], wd[3], s->lo,
+                             s->hi, &s->ig);
+  }
+#endif
 #ifdef ONNXI_HAVE_BLAS
   if (conv_gemm_wanted_for(s, c, m, wd[2], wd[3])) {
     s->gemm_reusable = true;
@@ -757,6 +770,14 @@ static void conv_setup_ref(conv_state *s, op_tensor *const *in, int n_in, const 
   (void)n_in;
 }
 
+/* The GEMM and depthwise paths' view of a 2-D NHWC plan. */
+static conv_gemm_shape conv_shape_of(const op_tensor *x, const op_tensor *y, const conv_geom *g) {
+  return (conv_gemm_shape){.n = x->dims[0], .ih = x->dims[2], .iw = x->dims[3],
+                           .oh = y->dims[2], .ow = y->dims[3], .sh = g->stride[0],
+                           .sw = g->stride[1], .dh = g->dilation[0], .dw = g->dilation[1],
+                           .pt = g->pad_begin[0], .pl = g->pad_begin[1]};
+}
+
 #ifdef ONNXI_HAVE_BLAS
 /* The GEMM path for this plan: (re)packs weights unless the init-time pack
  * from load-time constants still applies, then binds shapes and buffers. */
@@ -775,13 +796,34 @@ static onnxi_status conv_setup_gemm(op_context *ctx, conv_state *s, op_tensor *c
     if (st != ONNXI_OK) return st;
     s->gemm_reusable = reusable;
   }
-  conv_gemm_shape sh = {.n = x->dims[0], .ih = x->dims[2], .iw = x->dims[3], .oh = y->dims[2],
-                        .ow = y->dims[3], .sh = g->stride[0], .sw = g->stride[1],
-                        .dh = g->dilation[0], .dw = g->dilation[1], .pt = g->pad_begin[0],
-                        .pl = g->pad_begin[1]};
+  conv_gemm_shape sh = conv_shape_of(x, y, g);
   onnxi_status st = conv_gemm_setup(ctx, s->gemm, &sh, x->data, y->data);
   s->path = conv_gemm_path(s->gemm);
   return st;
+}
+#endif
+
+#ifdef ONNXI_HAVE_IGEMM
+/* The own AVX-512 path for this plan: repacks unless the init-time pack
+ * from load-time constants still applies. */
+static onnxi_status conv_setup_igemm(op_context *ctx, conv_state *s, op_tensor *const *in,
+                                     int n_in, op_tensor *y, const conv_geom *g) {
+  const op_tensor *x = in[0], *w = in[1], *b = n_in > 2 ? in[2] : NULL;
+  bool reusable = op_input_const(ctx, 1) && (!b || op_input_const(ctx, 2));
+  if (!(s->ig && s->ig_reusable && reusable)) {
+    int64_t ws[IR_MAX_RANK];
+    conv_tensor_strides(w, ws);
+    conv_igemm_destroy(s->ig);
+    s->ig = NULL;
+    onnxi_status st = conv_igemm_create(ctx, w->data, ws, b ? b->data : NULL, x->dims[1],
+                                        y->dims[1], w->dims[2], w->dims[3], s->lo, s->hi, &s->ig);
+    if (st != ONNXI_OK) return st;
+    s->ig_reusable = reusable;
+  }
+  conv_gemm_shape sh = conv_shape_of(x, y, g);
+  conv_igemm_setup(s->ig, &sh, x->data, y->data);
+  s->path = "own-igemm";
+  return ONNXI_OK;
 }
 #endif
 
@@ -796,10 +838,7 @@ static onnxi_status conv_setup_dw(op_context *ctx, conv_state *s, op_tensor *con
   onnxi_status st = conv_dw_create(ctx, w->data, ws, b ? b->data : NULL, x->dims[1], w->dims[2],
                                    w->dims[3], s->lo, s->hi, &s->dw);
   if (st != ONNXI_OK) return st;
-  conv_gemm_shape sh = {.n = x->dims[0], .ih = x->dims[2], .iw = x->dims[3], .oh = y->dims[2],
-                        .ow = y->dims[3], .sh = g->stride[0], .sw = g->stride[1],
-                        .dh = g->dilation[0], .dw = g->dilation[1], .pt = g->pad_begin[0],
-                        .pl = g->pad_begin[1]};
+  conv_gemm_shape sh = conv_shape_of(x, y, g);
   conv_dw_setup(s->dw, &sh, x->data, y->data);
   s->path = "own-dwconv";
   return ONNXI_OK;
@@ -821,6 +860,14 @@ static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *i
   s->skip = out[0]->count == 0;
   s->use_xnn = !s->skip && conv_xnn_usable(s, in, n_in, out[0], &g);
   s->path = s->skip ? "none" : "ref";
+#ifdef ONNXI_HAVE_IGEMM
+  s->use_ig = s->use_xnn && !s->transposed &&
+              conv_igemm_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1]);
+  if (s->use_ig) {
+    s->use_xnn = false;
+    return conv_setup_igemm(ctx, s, in, n_in, out[0], &g);
+  }
+#endif
 #ifdef ONNXI_HAVE_BLAS
   s->use_gemm = s->use_xnn && conv_gemm_wanted_for(s, in[0]->dims[1], m, g.kernel[0], g.kernel[1]);
   if (s->use_gemm) {
@@ -845,6 +892,12 @@ static onnxi_status conv_run(op_context *ctx, void *state, op_tensor *const *in,
   conv_state *s = state;
   (void)n_out;
   if (s->skip) return ONNXI_OK;
+#ifdef ONNXI_HAVE_IGEMM
+  if (s->use_ig) {
+    conv_igemm_run(s->ig, ctx->threadpool);
+    return ONNXI_OK;
+  }
+#endif
 #ifdef ONNXI_HAVE_BLAS
   if (s->use_gemm) {
     conv_gemm_run(s->gemm, ctx->threadpool);
@@ -874,6 +927,10 @@ static void conv_release(void *state) {
   s->op = NULL;
   conv_dw_destroy(s->dw);
   s->dw = NULL;
+#ifdef ONNXI_HAVE_IGEMM
+  conv_igemm_destroy(s->ig);
+  s->ig = NULL;
+#endif
 #ifdef ONNXI_HAVE_BLAS
   conv_gemm_destroy(s->gemm);
   s->gemm = NULL;

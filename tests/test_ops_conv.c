@@ -463,6 +463,13 @@ static void test_conv_random(void **state) {
       /* 1x1 strided; 3x3 with k = 630 (GEMM not transposed) over 2 slices of 2 chunks each */
       {false, 2, 2, 20, 24, 1, {9, 8}, {1, 1}, {2, 2}, {1, 1}, {0, 0, 0, 0}, {0}, NULL, true},
       {false, 2, 1, 70, 8, 1, {30, 30}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      /* own AVX-512 indirect GEMM (ops/conv_igemm.c, on CPUs with AVX-512F): 3x3
+       * strided, dilated, asymmetric pads, batch 2 (tiles span both images),
+       * a 16-wide last panel; a 7x7 map (49 pixels: 7-pixel tiles) over a
+       * 32 + 32 + 6 channel split; 1x1 over a pixel count no tile size divides */
+      {false, 2, 2, 40, 48, 1, {11, 10}, {3, 3}, {2, 1}, {2, 1}, {2, 1, 1, 0}, {0}, NULL, true},
+      {false, 2, 1, 32, 70, 1, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      {false, 2, 1, 96, 40, 1, {5, 11}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, NULL, false},
       /* grouped 3x3 dilated, channels per group 8 -> 16 */
       {false, 2, 1, 16, 32, 2, {12, 11}, {3, 3}, {1, 2}, {2, 1}, {2, 1, 2, 1}, {0}, NULL, false},
       {false, 2, 1, 2, 3, 1, {6, 5}, {2, 3}, {2, 3}, {2, 1}, {0}, {0}, "SAME_UPPER", true},
