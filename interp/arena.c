@@ -1,8 +1,10 @@
+#define _DEFAULT_SOURCE /* madvise's MADV_HUGEPAGE */
 #include "arena.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 struct arena_block {
@@ -56,9 +58,25 @@ void arena_release(arena *a) {
  * bytes past its inputs, which may be constants living here. */
 enum { ARENA_SLACK = 64 };
 
+enum { ARENA_HUGE = 2 << 20 };
+
+void *arena_os_alloc(size_t size) {
+  void *p = NULL;
+  if (size < ARENA_HUGE) return posix_memalign(&p, 64, size ? size : 1) ? NULL : p;
+  /* 2 MB-aligned so whole huge pages fit; the size is not rounded up, so
+   * nothing extra becomes resident (the tail stays on small pages). */
+  if (posix_memalign(&p, ARENA_HUGE, size)) return NULL;
+#ifdef MADV_HUGEPAGE
+  /* Weights are touched once, page by page: 2 MB pages take 512x fewer
+   * faults (a large part of loading a 100 MB model). Advice only. */
+  (void)madvise(p, size & ~(size_t)(ARENA_HUGE - 1), MADV_HUGEPAGE);
+#endif
+  return p;
+}
+
 static arena_block *arena_block_new(size_t size) {
   if (size > SIZE_MAX - sizeof(arena_block) - 64 - ARENA_SLACK) return NULL;
-  arena_block *b = aligned_alloc(64, (sizeof(arena_block) + size + ARENA_SLACK + 63) & ~(size_t)63);
+  arena_block *b = arena_os_alloc(sizeof(arena_block) + size + ARENA_SLACK);
   if (!b) return NULL;
   b->next = NULL;
   b->size = size;

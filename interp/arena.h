@@ -22,6 +22,9 @@ void arena_release(arena *a);
 /* Zeroed memory aligned to `align` (a power of two up to 64); NULL when out of
  * memory or past the limit. */
 void *arena_alloc(arena *a, size_t size, size_t align);
+/* Memory for one large buffer (free() releases it): 64-byte aligned, and on
+ * 2 MB pages when big enough and the kernel allows (fewer page faults). */
+void *arena_os_alloc(size_t size);
 char *arena_strdup(arena *a, const char *s);
 /* Takes ownership of heap memory p (freed by arena_release) that holds
  * `counted` bytes of data (added to used_bytes; the caller checked the

@@ -6,13 +6,43 @@
 #include <string.h>
 #include <xnnpack.h>
 
+#include "arena.h"
 #include "exec_internal.h"
 #include "reorder.h"
 
 static pthread_once_t exec_xnn_once = PTHREAD_ONCE_INIT;
 static enum xnn_status exec_xnn_status = xnn_status_uninitialized;
 
-static void exec_xnn_init(void) { exec_xnn_status = xnn_initialize(NULL); }
+/* XNNPACK's packed weights are large, written once at session creation:
+ * give the big ones 2 MB pages (arena_os_alloc) to cut page faults. */
+static void *exec_xnn_alloc(void *ctx, size_t size) {
+  (void)ctx;
+  return malloc(size);
+}
+static void *exec_xnn_realloc(void *ctx, void *p, size_t size) {
+  (void)ctx;
+  return realloc(p, size);
+}
+static void exec_xnn_free(void *ctx, void *p) {
+  (void)ctx;
+  free(p);
+}
+static void *exec_xnn_aligned_alloc(void *ctx, size_t alignment, size_t size) {
+  (void)ctx;
+  void *p = NULL;
+  if (alignment <= 64) return arena_os_alloc(size);
+  return posix_memalign(&p, alignment, size ? size : 1) ? NULL : p;
+}
+
+static const struct xnn_allocator exec_xnn_allocator = {
+    .allocate = exec_xnn_alloc,
+    .reallocate = exec_xnn_realloc,
+    .deallocate = exec_xnn_free,
+    .aligned_allocate = exec_xnn_aligned_alloc,
+    .aligned_deallocate = exec_xnn_free,
+};
+
+static void exec_xnn_init(void) { exec_xnn_status = xnn_initialize(&exec_xnn_allocator); }
 
 onnxi_status exec_model_check(const ir_model *m, onnxi_error *err) {
   const ir_graph *g = &m->graph;

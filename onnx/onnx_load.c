@@ -253,8 +253,8 @@ static onnxi_status onnx_model_finish_stripped(ir_model *m, unsigned char *data,
  * XNNPACK reads a little past (as the arena's blocks allow). */
 static unsigned char *onnx_bytes_alloc(size_t n) {
   if (n > SIZE_MAX - 2 * ONNX_FILE_SLACK) return NULL;
-  unsigned char *buf = aligned_alloc(
-      ONNX_FILE_SLACK, (n + 2 * ONNX_FILE_SLACK - 1) & ~(size_t)(ONNX_FILE_SLACK - 1));
+  unsigned char *buf =
+      arena_os_alloc((n + 2 * ONNX_FILE_SLACK - 1) & ~(size_t)(ONNX_FILE_SLACK - 1));
   if (buf) memset(buf + n, 0, ONNX_FILE_SLACK);
   return buf;
 }

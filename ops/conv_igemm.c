@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+
 enum {
   IG_MR = 12,       /* output pixels per tile */
   IG_MR_SMALL = 7,  /* ... when 12 would waste rows: 7x7 maps, 49 pixels */
@@ -52,10 +54,9 @@ void conv_igemm_destroy(conv_igemm *g) {
   free(g);
 }
 
+/* 64-byte aligned; packed weights of 2 MB and more on huge pages */
 static float *ig_alloc(size_t floats) {
-  void *p = NULL;
-  if (posix_memalign(&p, 64, sizeof(float) * (floats ? floats : 1))) return NULL;
-  return p;
+  return arena_os_alloc(sizeof(float) * (floats ? floats : 1));
 }
 
 onnxi_status conv_igemm_create(const op_context *ctx, const float *w, const int64_t *ws,
