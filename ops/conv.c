@@ -615,7 +615,7 @@ static onnxi_status conv_prebuild(const op_context *ctx, conv_state *s) {
   if (c < 1 || m < 1 || !conv_xnn_config(&g, s->transposed, pads, adj)) return ONNXI_OK;
   ws[3] = 1, ws[2] = wd[3], ws[1] = wd[2] * wd[3], ws[0] = wd[1] * ws[1];
 #ifdef ONNXI_HAVE_IGEMM
-  if (!s->transposed && conv_igemm_wanted(s->group, c, m, wd[2], wd[3])) {
+  if (!s->transposed && conv_igemm_wanted(s->group, c, m, wd[2], wd[3], g.dilation[1])) {
     s->ig_reusable = true;
     return conv_igemm_create(ctx, w->data, ws, b ? b->data : NULL, c, m, wd[2], wd[3], s->lo,
                              s->hi, &s->ig);
@@ -821,9 +821,8 @@ static onnxi_status conv_setup_igemm(op_context *ctx, conv_state *s, op_tensor *
     s->ig_reusable = reusable;
   }
   conv_gemm_shape sh = conv_shape_of(x, y, g);
-  conv_igemm_setup(s->ig, &sh, x->data, y->data);
   s->path = "own-igemm";
-  return ONNXI_OK;
+  return conv_igemm_setup(ctx, s->ig, &sh, x->data, y->data);
 }
 #endif
 
@@ -862,7 +861,8 @@ static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *i
   s->path = s->skip ? "none" : "ref";
 #ifdef ONNXI_HAVE_IGEMM
   s->use_ig = s->use_xnn && !s->transposed &&
-              conv_igemm_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1]);
+              conv_igemm_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1],
+                                g.dilation[1]);
   if (s->use_ig) {
     s->use_xnn = false;
     return conv_setup_igemm(ctx, s, in, n_in, out[0], &g);

@@ -16,18 +16,29 @@ enum {
   IG_MAX_TAPS = 64, /* the tile's pointer table lives on the stack */
   IG_MIN_C = 32,    /* thinner inputs: too few FMAs per tile to pay for its setup */
   IG_MIN_M = 17,    /* one 16-wide panel: broadcasts outnumber FMAs, XNNPACK is faster */
+  IG_MIN_ROW = 16,  /* row mode: floats one kernel row covers (kw * c) at the least */
 };
 
 /* Panels of weights above this size stream from L3 anyway: walk pixel
  * tiles inside each panel so the panel stays in L2 instead. */
 #define IG_PANEL_OUTER_BYTES (512 * 1024)
 
+/* Thin inputs (RGB stems: c = 3) run in row mode: the kw taps of one
+ * kernel row are kw*c contiguous floats of a copy of X padded left and
+ * right, so a tile walks kh pointers of kw*c floats instead of kh*kw
+ * pointers of c (ResNet's 7x7 stem: 7 of 21, not 49 of 3). The packed
+ * weights are the same: (ky, kx, ci) order either way. */
 struct conv_igemm {
   int64_t c, m, kh, kw, taps, panels;
+  bool row_mode;
+  int64_t ktaps, klen; /* pointers per pixel and floats per pointer */
   float lo, hi;
   float *w;    /* [panel][tap][c][IG_NR], zero past m */
   float *bias; /* [panel * IG_NR], zero past m */
-  float *zero; /* c zeros: the input row of every tap in the padding */
+  float *zero; /* klen zeros: the input of every tap in the padding */
+  float *xp;   /* row mode: X padded to iwp pixels per row */
+  size_t xp_cap;
+  int64_t iwp;
   conv_gemm_shape sh;
   const float *x;
   float *y;
@@ -40,10 +51,13 @@ static bool ig_cpu_ok(void) {
   return __builtin_cpu_supports("avx512f");
 }
 
-bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw) {
+bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
+                       int64_t dw) {
   const char *env = getenv("ONNXI_CONV");
   if (env && (!strcmp(env, "xnn") || !strcmp(env, "blas"))) return false;
-  return ig_cpu_ok() && group == 1 && c >= IG_MIN_C && m >= IG_MIN_M && kh * kw <= IG_MAX_TAPS;
+  if (!ig_cpu_ok() || group != 1 || m < IG_MIN_M || kh > IG_MAX_TAPS) return false;
+  if (c >= IG_MIN_C) return kh * kw <= IG_MAX_TAPS;
+  return dw == 1 && kw * c >= IG_MIN_ROW && kw * c <= 1024;
 }
 
 void conv_igemm_destroy(conv_igemm *g) {
@@ -51,6 +65,7 @@ void conv_igemm_destroy(conv_igemm *g) {
   free(g->w);
   free(g->bias);
   free(g->zero);
+  free(g->xp);
   free(g);
 }
 
@@ -67,15 +82,18 @@ onnxi_status conv_igemm_create(const op_context *ctx, const float *w, const int6
   if (!g) return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory for the conv GEMM");
   g->c = c, g->m = m, g->kh = kh, g->kw = kw, g->taps = kh * kw, g->lo = lo, g->hi = hi;
   g->panels = (m + IG_NR - 1) / IG_NR;
+  g->row_mode = c < IG_MIN_C;
+  g->ktaps = g->row_mode ? kh : kh * kw;
+  g->klen = g->row_mode ? kw * c : c;
   size_t panel_floats = (size_t)(g->taps * c * IG_NR);
   g->w = ig_alloc(panel_floats * (size_t)g->panels);
   g->bias = ig_alloc((size_t)(g->panels * IG_NR));
-  g->zero = ig_alloc((size_t)c);
+  g->zero = ig_alloc((size_t)g->klen);
   if (!g->w || !g->bias || !g->zero) {
     conv_igemm_destroy(g);
     return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory packing conv weights");
   }
-  memset(g->zero, 0, sizeof(float) * (size_t)c);
+  memset(g->zero, 0, sizeof(float) * (size_t)g->klen);
   memset(g->bias, 0, sizeof(float) * (size_t)(g->panels * IG_NR));
   if (b) memcpy(g->bias, b, sizeof(float) * (size_t)m);
   for (int64_t p = 0; p < g->panels; p++) {
@@ -91,7 +109,37 @@ onnxi_status conv_igemm_create(const op_context *ctx, const float *w, const int6
   return ONNXI_OK;
 }
 
-void conv_igemm_setup(conv_igemm *g, const conv_gemm_shape *sh, const float *x, float *y) {
+/* Row mode's padded copy of X: [n][ih][iwp][c], iwp spanning every window. */
+static onnxi_status ig_setup_rows(const op_context *ctx, conv_igemm *g) {
+  const conv_gemm_shape *s = &g->sh;
+  g->iwp = (s->ow - 1) * s->sw + g->kw;
+  size_t need = (size_t)(s->n * s->ih * g->iwp * g->c);
+  if (need <= g->xp_cap) return ONNXI_OK;
+  free(g->xp);
+  g->xp = ig_alloc(need);
+  g->xp_cap = g->xp ? need : 0;
+  if (!g->xp)
+    return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory for %zu floats of padded input",
+                    need);
+  return ONNXI_OK;
+}
+
+static void ig_rows_fill(const conv_igemm *g) {
+  const conv_gemm_shape *s = &g->sh;
+  size_t c = (size_t)g->c;
+  for (int64_t r = 0; r < s->n * s->ih; r++) {
+    float *dst = g->xp + (size_t)(r * g->iwp) * c;
+    const float *src = g->x + (size_t)(r * s->iw) * c;
+    int64_t lo = s->pl < g->iwp ? s->pl : g->iwp;
+    int64_t n = s->iw < g->iwp - lo ? s->iw : g->iwp - lo;
+    memset(dst, 0, sizeof(float) * (size_t)lo * c);
+    memcpy(dst + lo * c, src, sizeof(float) * (size_t)n * c);
+    memset(dst + (lo + n) * c, 0, sizeof(float) * (size_t)(g->iwp - lo - n) * c);
+  }
+}
+
+onnxi_status conv_igemm_setup(const op_context *ctx, conv_igemm *g, const conv_gemm_shape *sh,
+                              const float *x, float *y) {
   g->sh = *sh;
   g->x = x;
   g->y = y;
@@ -103,6 +151,7 @@ void conv_igemm_setup(conv_igemm *g, const conv_gemm_shape *sh, const float *x, 
   g->tiles = (g->pixels + g->mr - 1) / g->mr;
   g->panel_outer = sizeof(float) * (size_t)(g->taps * g->c * IG_NR * g->panels) >
                    IG_PANEL_OUTER_BYTES;
+  return g->row_mode ? ig_setup_rows(ctx, g) : ONNXI_OK;
 }
 
 /* The tile's input rows, tap-major: a[t * IG_MR + r]. Rows past the last
@@ -116,9 +165,15 @@ static void ig_pointers(const conv_igemm *g, int64_t p0, int64_t rows, const flo
     int64_t iy0 = oy * s->sh - s->pt, ix0 = ox * s->sw - s->pl;
     for (int64_t ky = 0; ky < g->kh; ky++) {
       int64_t iy = iy0 + ky * s->dh;
+      bool row_in = iy >= 0 && iy < s->ih;
+      if (g->row_mode) {
+        a[ky * IG_MR + r] =
+            row_in ? g->xp + ((n * s->ih + iy) * g->iwp + ox * s->sw) * g->c : g->zero;
+        continue;
+      }
       for (int64_t kx = 0; kx < g->kw; kx++) {
         int64_t ix = ix0 + kx * s->dw;
-        bool in = iy >= 0 && iy < s->ih && ix >= 0 && ix < s->iw;
+        bool in = row_in && ix >= 0 && ix < s->iw;
         a[(ky * g->kw + kx) * IG_MR + r] =
             in ? g->x + ((n * s->ih + iy) * s->iw + ix) * g->c : g->zero;
       }
@@ -150,8 +205,8 @@ IG_TARGET void ig_tile(const conv_igemm *g, const float *const *a, const float *
   __m512 acc0[IG_MR], acc1[IG_MR];
   __m512 b0 = _mm512_load_ps(bias), b1 = nv == 2 ? _mm512_load_ps(bias + 16) : b0;
   for (int r = 0; r < IG_MR; r++) acc0[r] = b0, acc1[r] = b1;
-  const int64_t c = g->c;
-  for (int64_t t = 0; t < g->taps; t++, a += IG_MR) {
+  const int64_t c = g->klen;
+  for (int64_t t = 0; t < g->ktaps; t++, a += IG_MR) {
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
     const float *a6 = a[6], *a7 = a[7], *a8 = a[8], *a9 = a[9], *a10 = a[10], *a11 = a[11];
     for (int64_t k = 0; k < c; k++, w += IG_NR) {
@@ -219,6 +274,7 @@ static void ig_task_chunk(void *arg, size_t chunk) {
 }
 
 void conv_igemm_run(conv_igemm *g, pthreadpool_t pool) {
+  if (g->row_mode) ig_rows_fill(g);
   size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
   g->chunks = (int64_t)threads < g->tiles ? (int64_t)threads : g->tiles;
   if (g->chunks <= 1) {

@@ -9,7 +9,8 @@
  * each tile gathers, per filter tap, a pointer to each of its 12 input
  * pixels (or to a zero row in the padding), XNNPACK's indirection idea.
  * Weights are packed once into 32-channel panels [tap][c][32]; bias and the
- * fused clamp are applied as the tile leaves the registers. */
+ * fused clamp are applied as the tile leaves the registers. Inputs with
+ * fewer than 32 channels (RGB stems) take row mode: see conv_igemm.c. */
 #ifndef ONNXI_OPS_CONV_IGEMM_H
 #define ONNXI_OPS_CONV_IGEMM_H
 
@@ -25,17 +26,20 @@
 typedef struct conv_igemm conv_igemm;
 
 /* Whether a conv with these sizes should take this path: the CPU has
- * AVX-512F, group 1, at least 32 input and 17 output channels, at most 64
- * taps
+ * AVX-512F, group 1, at least 17 output channels, and either at least 32
+ * input channels and at most 64 taps, or (row mode, below) unit horizontal
+ * dilation dw and kernel rows of 16 to 1024 floats
  * (ONNXI_CONV=xnn|blas in the environment turns it off). */
-bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw);
+bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
+                       int64_t dw);
 /* Packs W (logical OIHW addressed by element strides ws) and B (NULL:
  * zeros); lo/hi is the fused output clamp. */
 onnxi_status conv_igemm_create(const op_context *ctx, const float *w, const int64_t *ws,
                                const float *b, int64_t c, int64_t m, int64_t kh, int64_t kw,
                                float lo, float hi, conv_igemm **out);
-/* Binds one plan's geometry and buffers. */
-void conv_igemm_setup(conv_igemm *g, const conv_gemm_shape *sh, const float *x, float *y);
+/* Binds one plan's geometry and buffers (and sizes row mode's padded copy). */
+onnxi_status conv_igemm_setup(const op_context *ctx, conv_igemm *g, const conv_gemm_shape *sh,
+                              const float *x, float *y);
 void conv_igemm_run(conv_igemm *g, pthreadpool_t pool);
 void conv_igemm_destroy(conv_igemm *g);
 #endif

@@ -470,6 +470,11 @@ static void test_conv_random(void **state) {
       {false, 2, 2, 40, 48, 1, {11, 10}, {3, 3}, {2, 1}, {2, 1}, {2, 1, 1, 0}, {0}, NULL, true},
       {false, 2, 1, 32, 70, 1, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
       {false, 2, 1, 96, 40, 1, {5, 11}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, NULL, false},
+      /* its row mode (thin inputs, kernel rows contiguous in a padded copy):
+       * a 7x7 stride-2 RGB stem, batch 2; 5x5 SAME_UPPER over 8 channels with
+       * vertical dilation 2 */
+      {false, 2, 2, 3, 40, 1, {17, 19}, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 2}, {0}, NULL, true},
+      {false, 2, 1, 8, 33, 1, {9, 10}, {5, 5}, {1, 1}, {2, 1}, {0}, {0}, "SAME_UPPER", false},
       /* grouped 3x3 dilated, channels per group 8 -> 16 */
       {false, 2, 1, 16, 32, 2, {12, 11}, {3, 3}, {1, 2}, {2, 1}, {2, 1, 2, 1}, {0}, NULL, false},
       {false, 2, 1, 2, 3, 1, {6, 5}, {2, 3}, {2, 3}, {2, 1}, {0}, {0}, "SAME_UPPER", true},
