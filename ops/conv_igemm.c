@@ -16,7 +16,7 @@ enum {
   IG_MAX_TAPS = 64, /* the tile's pointer table lives on the stack */
   IG_MIN_C = 32,    /* thinner inputs: too few FMAs per tile to pay for its setup */
   IG_MIN_M = 17,    /* one 16-wide panel: broadcasts outnumber FMAs, XNNPACK is faster */
-  IG_MIN_ROW = 16,  /* row mode: floats one kernel row covers (kw * c) at the least */
+  IG_MIN_ROW = 16,  /* row mode: floats one kernel row covers (kw * c, kw > 1) at the least */
 };
 
 /* Panels of weights above this size stream from L3 anyway: walk pixel
@@ -57,7 +57,7 @@ bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t 
   if (env && (!strcmp(env, "xnn") || !strcmp(env, "blas"))) return false;
   if (!ig_cpu_ok() || group != 1 || m < IG_MIN_M || kh > IG_MAX_TAPS) return false;
   if (c >= IG_MIN_C) return kh * kw <= IG_MAX_TAPS;
-  return dw == 1 && kw * c >= IG_MIN_ROW && kw * c <= 1024;
+  return dw == 1 && kw > 1 && kw * c >= IG_MIN_ROW && kw * c <= 1024;
 }
 
 void conv_igemm_destroy(conv_igemm *g) {

@@ -28,7 +28,7 @@ typedef struct conv_igemm conv_igemm;
 /* Whether a conv with these sizes should take this path: the CPU has
  * AVX-512F, group 1, at least 17 output channels, and either at least 32
  * input channels and at most 64 taps, or (row mode, below) unit horizontal
- * dilation dw and kernel rows of 16 to 1024 floats
+ * dilation dw and kernel rows (kw > 1) of 16 to 1024 floats
  * (ONNXI_CONV=xnn|blas in the environment turns it off). */
 bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
                        int64_t dw);
