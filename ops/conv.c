@@ -5,7 +5,10 @@
  * constants and the padding does not depend on the input size, otherwise at
  * setup from plan-time constant weights. Everything else (1-D / 3-D, weights
  * fed at run time, configurations XNNPACK refuses) runs a direct reference
- * kernel that reads any layout through element strides.
+ * kernel that reads any layout through element strides. Dense forward
+ * convs leave XNNPACK for an own path where it is measured faster: the
+ * AVX-512 indirect GEMM (conv_igemm.h) on CPUs that have it, BLIS on other
+ * x86-64 CPUs (conv_gemm.h); depthwise filters over 25 taps go to conv_dw.h.
  *
  * Also home of the window geometry shared with ops/pool.c (conv_util.h). */
 #include <math.h>
