@@ -810,7 +810,7 @@ static onnxi_status conv_setup_gemm(op_context *ctx, conv_state *s, op_tensor *c
 /* The own AVX-512 path for this plan: repacks unless the init-time pack
  * from load-time constants still applies. */
 static onnxi_status conv_setup_igemm(op_context *ctx, conv_state *s, op_tensor *const *in,
-                                     int n_in, op_tensor *y, const conv_geom *g) {
+                                     int n_in, op_tensor *y, const conv_geom *g, bool *fits) {
   const op_tensor *x = in[0], *w = in[1], *b = n_in > 2 ? in[2] : NULL;
   bool reusable = op_input_const(ctx, 1) && (!b || op_input_const(ctx, 2));
   if (!(s->ig && s->ig_reusable && reusable)) {
@@ -824,6 +824,8 @@ static onnxi_status conv_setup_igemm(op_context *ctx, conv_state *s, op_tensor *
     s->ig_reusable = reusable;
   }
   conv_gemm_shape sh = conv_shape_of(x, y, g);
+  *fits = conv_igemm_fits(s->ig, &sh);
+  if (!*fits) return ONNXI_OK;
   s->path = "own-igemm";
   return conv_igemm_setup(ctx, s->ig, &sh, x->data, y->data);
 }
@@ -867,8 +869,13 @@ static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *i
               conv_igemm_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1],
                                 g.dilation[1]);
   if (s->use_ig) {
-    s->use_xnn = false;
-    return conv_setup_igemm(ctx, s, in, n_in, out[0], &g);
+    bool fits = false;
+    st = conv_setup_igemm(ctx, s, in, n_in, out[0], &g, &fits);
+    if (st != ONNXI_OK || fits) {
+      s->use_xnn = false;
+      return st;
+    }
+    s->use_ig = false; /* a geometry the own path does not take: XNNPACK below */
   }
 #endif
 #ifdef ONNXI_HAVE_BLAS

@@ -117,6 +117,13 @@ onnxi_status conv_igemm_create(const op_context *ctx, const float *w, const int6
   return ONNXI_OK;
 }
 
+bool conv_igemm_fits(const conv_igemm *g, const conv_gemm_shape *sh) {
+  /* row mode copies X padded: pads or strides past the kernel width (a
+   * hostile file's 2^30 stride) would make that copy far larger than X */
+  int64_t span = (sh->ow - 1) * sh->sw + g->kw;
+  return !g->row_mode || (sh->sw <= g->kw && sh->pl <= g->kw && span <= sh->iw + 2 * g->kw);
+}
+
 /* Row mode's padded copy of X: [n][ih][iwp][c], iwp spanning every window. */
 static onnxi_status ig_setup_rows(const op_context *ctx, conv_igemm *g) {
   const conv_gemm_shape *s = &g->sh;

@@ -37,6 +37,9 @@ bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t 
 onnxi_status conv_igemm_create(const op_context *ctx, const float *w, const int64_t *ws,
                                const float *b, int64_t c, int64_t m, int64_t kh, int64_t kw,
                                float lo, float hi, conv_igemm **out);
+/* Whether this plan's geometry suits it (row mode: strides and pads within
+ * the kernel width); otherwise the conv takes XNNPACK. */
+bool conv_igemm_fits(const conv_igemm *g, const conv_gemm_shape *sh);
 /* Binds one plan's geometry and buffers (and sizes row mode's padded copy). */
 onnxi_status conv_igemm_setup(const op_context *ctx, conv_igemm *g, const conv_gemm_shape *sh,
                               const float *x, float *y);

@@ -475,6 +475,8 @@ static void test_conv_random(void **state) {
        * vertical dilation 2 */
       {false, 2, 2, 3, 40, 1, {17, 19}, {7, 7}, {2, 2}, {1, 1}, {3, 3, 3, 2}, {0}, NULL, true},
       {false, 2, 1, 8, 33, 1, {9, 10}, {5, 5}, {1, 1}, {2, 1}, {0}, {0}, "SAME_UPPER", false},
+      /* ... and a geometry it leaves to XNNPACK: stride and pads past the kernel width */
+      {false, 2, 1, 8, 20, 1, {6, 7}, {3, 3}, {1, 4}, {1, 1}, {4, 5, 4, 5}, {0}, NULL, true},
       /* grouped 3x3 dilated, channels per group 8 -> 16 */
       {false, 2, 1, 16, 32, 2, {12, 11}, {3, 3}, {1, 2}, {2, 1}, {2, 1, 2, 1}, {0}, NULL, false},
       {false, 2, 1, 2, 3, 1, {6, 5}, {2, 3}, {2, 3}, {2, 1}, {0}, {0}, "SAME_UPPER", true},
