@@ -10,10 +10,10 @@
 #include "arena.h"
 
 enum {
-  IG_MR = 12,       /* output pixels per tile */
-  IG_MR_SMALL = 7,  /* ... when 12 would waste rows: 7x7 maps, 49 pixels */
+  IG_MR = CONV_IGEMM_MR, /* output pixels per tile */
+  IG_MR_SMALL = 7,       /* ... when 12 would waste rows: 7x7 maps, 49 pixels */
   IG_NR = 32,       /* output channels per panel: two zmm registers */
-  IG_MAX_TAPS = 64, /* the tile's pointer table lives on the stack */
+  IG_MAX_TAPS = CONV_IGEMM_MAX_TAPS,
   IG_MIN_C = 32,    /* thinner inputs: too few FMAs per tile to pay for its setup */
   IG_MIN_M = 17,    /* one 16-wide panel: broadcasts outnumber FMAs, XNNPACK is faster */
   IG_MIN_ROW = 16,  /* row mode: floats one kernel row covers (kw * c, kw > 1) at the least */
@@ -59,11 +59,15 @@ static bool ig_cpu_ok(void) {
 #endif
 }
 
-bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
-                       int64_t dw) {
+bool conv_igemm_enabled(void) {
   const char *env = getenv("ONNXI_CONV");
   if (env && (!strcmp(env, "xnn") || !strcmp(env, "blas"))) return false;
-  if (!ig_cpu_ok() || group != 1 || m < IG_MIN_M || kh > IG_MAX_TAPS) return false;
+  return ig_cpu_ok();
+}
+
+bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
+                       int64_t dw) {
+  if (!conv_igemm_enabled() || group != 1 || m < IG_MIN_M || kh > IG_MAX_TAPS) return false;
   if (c >= IG_MIN_C) return kh * kw <= IG_MAX_TAPS;
   return dw == 1 && kw > 1 && kw * c >= IG_MIN_ROW && kw * c <= 1024;
 }
@@ -159,41 +163,66 @@ onnxi_status conv_igemm_setup(const op_context *ctx, conv_igemm *g, const conv_g
   g->x = x;
   g->y = y;
   g->pixels = sh->n * sh->oh * sh->ow;
-  /* the 7-row tile is ~8% slower per row: take it where it saves more */
-  int64_t big = (g->pixels + IG_MR - 1) / IG_MR * IG_MR;
-  int64_t small = (g->pixels + IG_MR_SMALL - 1) / IG_MR_SMALL * IG_MR_SMALL;
-  g->mr = small * 108 < big * 100 ? IG_MR_SMALL : IG_MR;
+  g->mr = conv_igemm_tile_rows(g->pixels);
   g->tiles = (g->pixels + g->mr - 1) / g->mr;
   g->panel_outer = sizeof(float) * (size_t)(g->taps * g->c * IG_NR * g->panels) >
                    IG_PANEL_OUTER_BYTES;
   return g->row_mode ? ig_setup_rows(ctx, g) : ONNXI_OK;
 }
 
-/* The tile's input rows, tap-major: a[t * IG_MR + r]. Rows past the last
- * pixel repeat it (computed, never stored). One division per tile: the
- * pixel walk steps x, then y, then the image. */
-static void ig_pointers(const conv_igemm *g, int64_t p0, int64_t rows, const float **a) {
+int64_t conv_igemm_tile_rows(int64_t pixels) {
+  /* the 7-row tile is ~8% slower per row: take it where it saves more */
+  int64_t big = (pixels + IG_MR - 1) / IG_MR * IG_MR;
+  int64_t small = (pixels + IG_MR_SMALL - 1) / IG_MR_SMALL * IG_MR_SMALL;
+  return small * 108 < big * 100 ? IG_MR_SMALL : IG_MR;
+}
+
+/* One division per tile: the pixel walk steps x, then y, then the image. */
+void conv_igemm_pointers(const conv_gemm_shape *s, int64_t kh, int64_t kw, const float *x,
+                         int64_t c, const float *zero, int64_t p0, int64_t rows,
+                         const float **a) {
   /* rows past mr are loaded by no kernel; they repeat the last pixel too */
-  const conv_gemm_shape *s = &g->sh;
   int64_t pix = s->oh * s->ow, n = p0 / pix, oy = (p0 % pix) / s->ow, ox = p0 % s->ow;
+  int64_t row_step = s->dh * s->iw * c, col_step = s->dw * c;
   for (int64_t r = 0; r < IG_MR; r++) {
     int64_t iy0 = oy * s->sh - s->pt, ix0 = ox * s->sw - s->pl;
-    for (int64_t ky = 0; ky < g->kh; ky++) {
-      int64_t iy = iy0 + ky * s->dh;
-      bool row_in = iy >= 0 && iy < s->ih;
-      if (g->row_mode) {
-        a[ky * IG_MR + r] =
-            row_in ? g->xp + ((n * s->ih + iy) * g->iwp + ox * s->sw) * g->c : g->zero;
-        continue;
-      }
-      for (int64_t kx = 0; kx < g->kw; kx++) {
-        int64_t ix = ix0 + kx * s->dw;
-        bool in = row_in && ix >= 0 && ix < s->iw;
-        a[(ky * g->kw + kx) * IG_MR + r] =
-            in ? g->x + ((n * s->ih + iy) * s->iw + ix) * g->c : g->zero;
+    if (iy0 >= 0 && iy0 + (kh - 1) * s->dh < s->ih && ix0 >= 0 &&
+        ix0 + (kw - 1) * s->dw < s->iw) {
+      /* the whole window inside X (most pixels): steps, no tests */
+      const float *p = x + ((n * s->ih + iy0) * s->iw + ix0) * c;
+      for (int64_t ky = 0; ky < kh; ky++, p += row_step)
+        for (int64_t kx = 0; kx < kw; kx++) a[(ky * kw + kx) * IG_MR + r] = p + kx * col_step;
+    } else {
+      for (int64_t ky = 0; ky < kh; ky++) {
+        int64_t iy = iy0 + ky * s->dh;
+        bool row_in = iy >= 0 && iy < s->ih;
+        for (int64_t kx = 0; kx < kw; kx++) {
+          int64_t ix = ix0 + kx * s->dw;
+          bool in = row_in && ix >= 0 && ix < s->iw;
+          a[(ky * kw + kx) * IG_MR + r] = in ? x + ((n * s->ih + iy) * s->iw + ix) * c : zero;
+        }
       }
     }
     if (r + 1 >= rows) continue; /* stay on the last pixel */
+    if (++ox == s->ow) {
+      ox = 0;
+      if (++oy == s->oh) oy = 0, n++;
+    }
+  }
+}
+
+/* Row mode's pointers: one per kernel row, into the padded copy. */
+static void ig_pointers_rows(const conv_igemm *g, int64_t p0, int64_t rows, const float **a) {
+  const conv_gemm_shape *s = &g->sh;
+  int64_t pix = s->oh * s->ow, n = p0 / pix, oy = (p0 % pix) / s->ow, ox = p0 % s->ow;
+  for (int64_t r = 0; r < IG_MR; r++) {
+    for (int64_t ky = 0; ky < g->kh; ky++) {
+      int64_t iy = oy * s->sh - s->pt + ky * s->dh;
+      a[ky * IG_MR + r] = iy >= 0 && iy < s->ih
+                              ? g->xp + ((n * s->ih + iy) * g->iwp + ox * s->sw) * g->c
+                              : g->zero;
+    }
+    if (r + 1 >= rows) continue;
     if (++ox == s->ow) {
       ox = 0;
       if (++oy == s->oh) oy = 0, n++;
@@ -215,8 +244,8 @@ static void ig_pointers(const conv_igemm *g, int64_t p0, int64_t rows, const flo
  * < cols. mr and nv are constants at each call, so unused rows and the
  * unused half disappear. */
 IG_TARGET void ig_tile(const conv_igemm *g, const float *const *a, const float *w,
-                       const float *bias, float *y, int64_t rows, int64_t cols, const int mr,
-                       const int nv) {
+                       const float *bias, float *y, int64_t rows, int64_t cols, const char *pf,
+                       int64_t pfs, const int mr, const int nv) {
   __m512 acc0[IG_MR], acc1[IG_MR];
   __m512 b0 = _mm512_load_ps(bias), b1 = nv == 2 ? _mm512_load_ps(bias + 16) : b0;
   for (int r = 0; r < IG_MR; r++) acc0[r] = b0, acc1[r] = b1;
@@ -224,7 +253,8 @@ IG_TARGET void ig_tile(const conv_igemm *g, const float *const *a, const float *
   for (int64_t t = 0; t < g->ktaps; t++, a += IG_MR) {
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
     const float *a6 = a[6], *a7 = a[7], *a8 = a[8], *a9 = a[9], *a10 = a[10], *a11 = a[11];
-    for (int64_t k = 0; k < c; k++, w += IG_NR) {
+    for (int64_t k = 0; k < c; k++, w += IG_NR, pf += pfs) {
+      _mm_prefetch(pf, _MM_HINT_T1);
       b0 = _mm512_load_ps(w);
       if (nv == 2) b1 = _mm512_load_ps(w + 16);
       IG_ROW(0); IG_ROW(1); IG_ROW(2); IG_ROW(3); IG_ROW(4); IG_ROW(5);
@@ -246,52 +276,76 @@ IG_TARGET void ig_tile(const conv_igemm *g, const float *const *a, const float *
   __attribute__((target("avx512f"))) static void name(const conv_igemm *g,                 \
                                                       const float *const *a, const float *w, \
                                                       const float *bias, float *y,           \
-                                                      int64_t rows, int64_t cols) {          \
-    ig_tile(g, a, w, bias, y, rows, cols, mr, nv);                                           \
+                                                      int64_t rows, int64_t cols,            \
+                                                      const char *pf, int64_t pfs) {         \
+    ig_tile(g, a, w, bias, y, rows, cols, pf, pfs, mr, nv);                                  \
   }
 IG_TILE_FN(ig_tile_12x32, IG_MR, 2)
 IG_TILE_FN(ig_tile_12x16, IG_MR, 1)
 IG_TILE_FN(ig_tile_7x32, IG_MR_SMALL, 2)
 IG_TILE_FN(ig_tile_7x16, IG_MR_SMALL, 1)
 
-/* Pixel tile `tile` over panels [p0, p1), its pointer table built once. */
-static void ig_run_tile(const conv_igemm *g, int64_t tile, int64_t p0, int64_t p1) {
+/* Pixel tile `tile` over panels [p0, p1), its pointer table built once.
+ * With `ahead`, each tile of a panel also prefetches its share of the next
+ * panel into L2: weights past L2 stream from DRAM at 128 bytes per 24 FMAs
+ * on a panel's first tile, faster than one core's DRAM bandwidth (cold,
+ * ResNet-50's 512->2048 1x1 ran 40% slower than warm). */
+static void ig_run_tile(const conv_igemm *g, int64_t tile, int64_t p0, int64_t p1, bool ahead) {
   const float *a[IG_MAX_TAPS * IG_MR];
   int64_t px = tile * g->mr, rows = g->pixels - px < g->mr ? g->pixels - px : g->mr;
-  ig_pointers(g, px, rows, a);
+  int64_t steps = g->ktaps * g->klen, panel_floats = steps * IG_NR;
+  if (g->row_mode)
+    ig_pointers_rows(g, px, rows, a);
+  else
+    conv_igemm_pointers(&g->sh, g->kh, g->kw, g->x, g->c, g->zero, px, rows, a);
   for (int64_t panel = p0; panel < p1; panel++) {
     int64_t o0 = panel * IG_NR, cols = g->m - o0 < IG_NR ? g->m - o0 : IG_NR;
-    const float *w = g->w + (size_t)(panel * g->taps * g->c * IG_NR);
+    const float *w = g->w + (size_t)(panel * panel_floats);
     const float *bias = g->bias + o0;
     float *y = g->y + px * g->m + o0;
+    const char *pf = (const char *)w;
+    int64_t pfs = 0;
+    if (ahead && panel + 1 < g->panels) {
+      pfs = (int64_t)sizeof(float) * IG_NR / g->tiles;
+      pf = (const char *)(w + panel_floats) + tile * steps * pfs;
+    }
     if (g->mr == IG_MR)
-      (cols > 16 ? ig_tile_12x32 : ig_tile_12x16)(g, a, w, bias, y, rows, cols);
+      (cols > 16 ? ig_tile_12x32 : ig_tile_12x16)(g, a, w, bias, y, rows, cols, pf, pfs);
     else
-      (cols > 16 ? ig_tile_7x32 : ig_tile_7x16)(g, a, w, bias, y, rows, cols);
+      (cols > 16 ? ig_tile_7x32 : ig_tile_7x16)(g, a, w, bias, y, rows, cols, pf, pfs);
   }
 }
 
-/* One thread's share: a contiguous run of pixel tiles, all channels. The
- * same split of pixels in every layer keeps each thread on the rows it
- * wrote in the layer before (on this 2-core VM, a split by channels made
- * the next step read half its input from the other core: 2 threads ran
- * ResNet-50 only 1.45x faster than 1). */
+/* One thread's share: a contiguous run of the tiles x panels work items,
+ * tile-major, so it covers a contiguous run of pixels. The same split of
+ * pixels in every layer keeps each thread on the rows it wrote in the
+ * layer before (on this 2-core VM, a split by channels made the next step
+ * read half its input from the other core: 2 threads ran ResNet-50 only
+ * 1.45x faster than 1). Splitting items rather than whole tiles balances
+ * maps with few tiles: a 7x7 map is 7 tiles, 4 + 3 between two threads. */
 static void ig_task_chunk(void *arg, size_t chunk) {
   const conv_igemm *g = arg;
-  int64_t t0 = (int64_t)chunk * g->tiles / g->chunks;
-  int64_t t1 = (int64_t)(chunk + 1) * g->tiles / g->chunks;
+  int64_t items = g->tiles * g->panels, np = g->panels;
+  int64_t w0 = (int64_t)chunk * items / g->chunks;
+  int64_t w1 = (int64_t)(chunk + 1) * items / g->chunks;
+  if (w1 <= w0) return;
   if (g->panel_outer) {
-    for (int64_t p = 0; p < g->panels; p++)
-      for (int64_t t = t0; t < t1; t++) ig_run_tile(g, t, p, p + 1);
+    for (int64_t w = w0; w < w1; w++)
+      ig_run_tile(g, w % g->tiles, w / g->tiles, w / g->tiles + 1, true);
     return;
   }
-  for (int64_t t = t0; t < t1; t++) ig_run_tile(g, t, 0, g->panels);
+  int64_t t0 = w0 / np, t1 = (w1 - 1) / np;
+  for (int64_t t = t0; t <= t1; t++) {
+    int64_t p0 = w0 - t * np, p1 = w1 - t * np;
+    ig_run_tile(g, t, p0 > 0 ? p0 : 0, p1 < np ? p1 : np, false);
+  }
 }
 
 void conv_igemm_run(conv_igemm *g, pthreadpool_t pool) {
   if (g->row_mode) ig_rows_fill(g);
   size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
-  g->chunks = (int64_t)threads < g->tiles ? (int64_t)threads : g->tiles;
+  int64_t items = g->tiles * g->panels;
+  g->chunks = (int64_t)threads < items ? (int64_t)threads : items;
   if (g->chunks <= 1) {
     g->chunks = 1;
     ig_task_chunk(g, 0);

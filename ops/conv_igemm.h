@@ -25,6 +25,14 @@
 
 typedef struct conv_igemm conv_igemm;
 
+enum {
+  CONV_IGEMM_MR = 12,       /* output pixels per tile, at the most */
+  CONV_IGEMM_MAX_TAPS = 64, /* a tile's pointer table lives on the stack */
+};
+
+/* Whether the own AVX-512 conv paths may run: the CPU has AVX-512F, this
+ * is no ThreadSanitizer build, and ONNXI_CONV is not xnn or blas. */
+bool conv_igemm_enabled(void);
 /* Whether a conv with these sizes should take this path: the CPU has
  * AVX-512F, group 1, at least 17 output channels, and either at least 32
  * input channels and at most 64 taps, or (row mode, below) unit horizontal
@@ -44,6 +52,16 @@ bool conv_igemm_fits(const conv_igemm *g, const conv_gemm_shape *sh);
 onnxi_status conv_igemm_setup(const op_context *ctx, conv_igemm *g, const conv_gemm_shape *sh,
                               const float *x, float *y);
 void conv_igemm_run(conv_igemm *g, pthreadpool_t pool);
+/* Pixels per tile for a plan of this many output pixels: 12, or 7 where
+ * 12 would waste rows (7x7 maps). Shared with conv_grouped.c. */
+int64_t conv_igemm_tile_rows(int64_t pixels);
+/* The input pixel of each filter tap for output pixels [p0, p0 + rows),
+ * tap-major: a[tap * CONV_IGEMM_MR + r] points at channel 0 of X's pixel
+ * (c floats per pixel), or at `zero` in the padding. Rows from `rows` to
+ * CONV_IGEMM_MR repeat the last pixel (computed, never stored). */
+void conv_igemm_pointers(const conv_gemm_shape *s, int64_t kh, int64_t kw, const float *x,
+                         int64_t c, const float *zero, int64_t p0, int64_t rows,
+                         const float **a);
 void conv_igemm_destroy(conv_igemm *g);
 #endif
 
