@@ -19,6 +19,7 @@
 
 #include "conv_dw.h"
 #include "conv_gemm.h"
+#include "conv_grouped.h"
 #include "conv_igemm.h"
 #include "conv_util.h"
 #include "kernel.h"
@@ -351,6 +352,8 @@ typedef struct conv_state {
   conv_igemm *ig;      /* dense conv, own AVX-512 tile: replaces op when set */
   bool ig_reusable;    /* built from load-time constants */
   bool use_ig;
+  conv_grouped *gr;    /* narrow-group or depthwise conv, own AVX-512 kernel */
+  bool gr_reusable, use_gr;
 #endif
   conv_dw *dw;         /* depthwise filters over 25 taps: replaces op when set */
   bool use_dw;
@@ -623,6 +626,11 @@ static onnxi_status conv_prebuild(const op_context *ctx, conv_state *s) {
     return conv_igemm_create(ctx, w->data, ws, b ? b->data : NULL, c, m, wd[2], wd[3], s->lo,
                              s->hi, &s->ig);
   }
+  if (!s->transposed && conv_grouped_wanted(s->group, c, m, wd[2], wd[3])) {
+    s->gr_reusable = true;
+    return conv_grouped_create(ctx, w->data, ws, b ? b->data : NULL, c, s->group, wd[2], wd[3],
+                               s->lo, s->hi, &s->gr);
+  }
 #endif
 #ifdef ONNXI_HAVE_BLAS
   if (conv_gemm_wanted_for(s, c, m, wd[2], wd[3])) {
@@ -829,6 +837,27 @@ static onnxi_status conv_setup_igemm(op_context *ctx, conv_state *s, op_tensor *
   s->path = "own-igemm";
   return conv_igemm_setup(ctx, s->ig, &sh, x->data, y->data);
 }
+
+/* The own narrow-group path for this plan, repacking as conv_setup_igemm. */
+static onnxi_status conv_setup_grouped(op_context *ctx, conv_state *s, op_tensor *const *in,
+                                       int n_in, op_tensor *y, const conv_geom *g) {
+  const op_tensor *x = in[0], *w = in[1], *b = n_in > 2 ? in[2] : NULL;
+  bool reusable = op_input_const(ctx, 1) && (!b || op_input_const(ctx, 2));
+  if (!(s->gr && s->gr_reusable && reusable)) {
+    int64_t ws[IR_MAX_RANK];
+    conv_tensor_strides(w, ws);
+    conv_grouped_destroy(s->gr);
+    s->gr = NULL;
+    onnxi_status st = conv_grouped_create(ctx, w->data, ws, b ? b->data : NULL, x->dims[1],
+                                          s->group, w->dims[2], w->dims[3], s->lo, s->hi, &s->gr);
+    if (st != ONNXI_OK) return st;
+    s->gr_reusable = reusable;
+  }
+  conv_gemm_shape sh = conv_shape_of(x, y, g);
+  conv_grouped_setup(s->gr, &sh, x->data, y->data);
+  s->path = "own-grouped";
+  return ONNXI_OK;
+}
 #endif
 
 /* The own depthwise kernel for this plan (weights are small: packed per plan). */
@@ -877,6 +906,12 @@ static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *i
     }
     s->use_ig = false; /* a geometry the own path does not take: XNNPACK below */
   }
+  s->use_gr = s->use_xnn && !s->transposed &&
+              conv_grouped_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1]);
+  if (s->use_gr) {
+    s->use_xnn = false;
+    return conv_setup_grouped(ctx, s, in, n_in, out[0], &g);
+  }
 #endif
 #ifdef ONNXI_HAVE_BLAS
   s->use_gemm = s->use_xnn && conv_gemm_wanted_for(s, in[0]->dims[1], m, g.kernel[0], g.kernel[1]);
@@ -905,6 +940,10 @@ static onnxi_status conv_run(op_context *ctx, void *state, op_tensor *const *in,
 #ifdef ONNXI_HAVE_IGEMM
   if (s->use_ig) {
     conv_igemm_run(s->ig, ctx->threadpool);
+    return ONNXI_OK;
+  }
+  if (s->use_gr) {
+    conv_grouped_run(s->gr, ctx->threadpool);
     return ONNXI_OK;
   }
 #endif
@@ -940,6 +979,8 @@ static void conv_release(void *state) {
 #ifdef ONNXI_HAVE_IGEMM
   conv_igemm_destroy(s->ig);
   s->ig = NULL;
+  conv_grouped_destroy(s->gr);
+  s->gr = NULL;
 #endif
 #ifdef ONNXI_HAVE_BLAS
   conv_gemm_destroy(s->gemm);

@@ -403,8 +403,8 @@ static void conv_case_run(const conv_case *cc) {
   for (int i = 0; i < cc->nsp; i++)
     xd[2 + i] = cc->in[i], wd[2 + i] = cc->k[i], xn *= cc->in[i], wn *= cc->k[i];
   float *x = malloc(sizeof(float) * (size_t)xn), *w = malloc(sizeof(float) * (size_t)wn);
-  float b[128], *y = malloc(sizeof(float) * 200000);
-  assert_true(x && w && y && cc->m <= 128);
+  float *b = malloc(sizeof(float) * (size_t)cc->m), *y = malloc(sizeof(float) * 200000);
+  assert_true(x && w && b && y);
   for (int64_t i = 0; i < xn; i++)
     x[i] = rng_value();
   for (int64_t i = 0; i < wn; i++)
@@ -440,6 +440,7 @@ static void conv_case_run(const conv_case *cc) {
     }
   free(x);
   free(w);
+  free(b);
   free(y);
 }
 
@@ -477,6 +478,16 @@ static void test_conv_random(void **state) {
       {false, 2, 1, 8, 33, 1, {9, 10}, {5, 5}, {1, 1}, {2, 1}, {0}, {0}, "SAME_UPPER", false},
       /* ... and a geometry it leaves to XNNPACK: stride and pads past the kernel width */
       {false, 2, 1, 8, 20, 1, {6, 7}, {3, 3}, {1, 4}, {1, 1}, {4, 5, 4, 5}, {0}, NULL, true},
+      /* own AVX-512 narrow-group kernel (ops/conv_grouped.c): 4 channels per
+       * group over 40 (two 16-lane blocks and a masked 8), strided, asymmetric
+       * pads, batch 2; 8 per group over 24, dilated, 7x7 output (7-pixel
+       * tiles); 2 per group, 5x5 SAME_UPPER; depthwise 600 channels (37
+       * blocks and a half) 3x3 and 480 at 5x5 strided, batch 2 */
+      {false, 2, 2, 40, 40, 10, {11, 10}, {3, 3}, {2, 1}, {1, 1}, {1, 0, 2, 1}, {0}, NULL, true},
+      {false, 2, 1, 24, 24, 3, {11, 11}, {3, 3}, {1, 1}, {2, 2}, {0, 0, 0, 0}, {0}, NULL, false},
+      {false, 2, 1, 32, 32, 16, {6, 7}, {5, 5}, {1, 1}, {1, 1}, {0}, {0}, "SAME_UPPER", true},
+      {false, 2, 1, 600, 600, 600, {5, 4}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      {false, 2, 2, 480, 480, 480, {6, 7}, {5, 5}, {2, 2}, {1, 1}, {2, 2, 2, 2}, {0}, NULL, false},
       /* grouped 3x3 dilated, channels per group 8 -> 16 */
       {false, 2, 1, 16, 32, 2, {12, 11}, {3, 3}, {1, 2}, {2, 1}, {2, 1, 2, 1}, {0}, NULL, false},
       {false, 2, 1, 2, 3, 1, {6, 5}, {2, 3}, {2, 3}, {2, 1}, {0}, {0}, "SAME_UPPER", true},

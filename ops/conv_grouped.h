@@ -1,0 +1,42 @@
+/* Grouped and depthwise 2-D convolution with narrow groups (1, 2, 4 or 8
+ * channels in and out per group), NHWC, own AVX-512 kernel (x86-64 CPUs
+ * with AVX-512F; compiled out elsewhere, where XNNPACK runs these).
+ *
+ * Debian's XNNPACK runs ResNeXt-50's grouped 3x3 convs (4 and 8 channels
+ * per group) at 19-58 GFLOP/s on Zen 5 and depthwise 3x3/5x5 at 35-45, and
+ * splits them across threads by channels where every other step splits by
+ * pixels. Here one zmm holds 16 output channels, 16/cg whole groups. Per
+ * filter tap a tile loads each pixel's 16 input channels of those groups
+ * once; for each input j of a group, a permute spreads element j of every
+ * group across that group's lanes (in-lane for cg <= 4, cross-lane for 8)
+ * and one FMA with 16 packed weights accumulates: no zero-padded FLOPs. A
+ * tile is up to 12 output pixels with their per-tap input pointers built
+ * once (conv_igemm_pointers); threads split the pixel tiles, as in
+ * conv_igemm.c. ONNXI_CONV=xnn|blas turns it off. */
+#ifndef ONNXI_OPS_CONV_GROUPED_H
+#define ONNXI_OPS_CONV_GROUPED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conv_igemm.h"
+
+#ifdef ONNXI_HAVE_IGEMM
+typedef struct conv_grouped conv_grouped;
+
+/* Whether a conv with these sizes should take this path: the CPU has
+ * AVX-512F, group > 1 with c/group = m/group in {1, 2, 4, 8}, at most 64
+ * taps. */
+bool conv_grouped_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw);
+/* Packs W (logical [c, c/group, kh, kw] addressed by element strides ws)
+ * and B (NULL: zeros); lo/hi is the fused output clamp. */
+onnxi_status conv_grouped_create(const op_context *ctx, const float *w, const int64_t *ws,
+                                 const float *b, int64_t c, int64_t group, int64_t kh,
+                                 int64_t kw, float lo, float hi, conv_grouped **out);
+/* Binds one plan's geometry and buffers. */
+void conv_grouped_setup(conv_grouped *g, const conv_gemm_shape *sh, const float *x, float *y);
+void conv_grouped_run(conv_grouped *g, pthreadpool_t pool);
+void conv_grouped_destroy(conv_grouped *g);
+#endif
+
+#endif
