@@ -19,6 +19,13 @@ enum {
   IG_MIN_ROW = 16,  /* row mode: floats one kernel row covers (kw * c, kw > 1) at the least */
 };
 
+/* With fewer pixel tiles per thread than this, threads split big weights
+ * by panels rather than pixels: both cores pulling every panel from DRAM
+ * for 3-4 tiles each made ResNet-50's 7x7 layers scale 1.44x at 2 threads
+ * (1.8x split by panels); at 14x14 (17 tiles) the pixel split was ~3%
+ * faster. */
+#define IG_SPLIT_PANELS_TILES 4
+
 /* Panels of weights above this size stream from L3 anyway: walk pixel
  * tiles inside each panel so the panel stays in L2 instead. */
 #define IG_PANEL_OUTER_BYTES (512 * 1024)
@@ -290,7 +297,8 @@ IG_TILE_FN(ig_tile_7x16, IG_MR_SMALL, 1)
  * panel into L2: weights past L2 stream from DRAM at 128 bytes per 24 FMAs
  * on a panel's first tile, faster than one core's DRAM bandwidth (cold,
  * ResNet-50's 512->2048 1x1 ran 40% slower than warm). */
-static void ig_run_tile(const conv_igemm *g, int64_t tile, int64_t p0, int64_t p1, bool ahead) {
+static void ig_run_tile(const conv_igemm *g, int64_t tile, int64_t p0, int64_t p1,
+                        int64_t pass, int64_t pass_tiles) {
   const float *a[IG_MAX_TAPS * IG_MR];
   int64_t px = tile * g->mr, rows = g->pixels - px < g->mr ? g->pixels - px : g->mr;
   int64_t steps = g->ktaps * g->klen, panel_floats = steps * IG_NR;
@@ -305,9 +313,9 @@ static void ig_run_tile(const conv_igemm *g, int64_t tile, int64_t p0, int64_t p
     float *y = g->y + px * g->m + o0;
     const char *pf = (const char *)w;
     int64_t pfs = 0;
-    if (ahead && panel + 1 < g->panels) {
-      pfs = (int64_t)sizeof(float) * IG_NR / g->tiles;
-      pf = (const char *)(w + panel_floats) + tile * steps * pfs;
+    if (pass_tiles && panel + 1 < g->panels) {
+      pfs = (int64_t)sizeof(float) * IG_NR / pass_tiles;
+      pf = (const char *)(w + panel_floats) + pass * steps * pfs;
     }
     if (g->mr == IG_MR)
       (cols > 16 ? ig_tile_12x32 : ig_tile_12x16)(g, a, w, bias, y, rows, cols, pf, pfs);
@@ -322,22 +330,30 @@ static void ig_run_tile(const conv_igemm *g, int64_t tile, int64_t p0, int64_t p
  * layer before (on this 2-core VM, a split by channels made the next step
  * read half its input from the other core: 2 threads ran ResNet-50 only
  * 1.45x faster than 1). Splitting items rather than whole tiles balances
- * maps with few tiles: a 7x7 map is 7 tiles, 4 + 3 between two threads. */
+ * maps with few tiles: a 7x7 map is 7 tiles, 4 + 3 between two threads.
+ * Big weights over few tiles go panel-major instead (IG_SPLIT_PANELS_TILES);
+ * panel-outer walks take their share of the next panel into L2 as they go. */
 static void ig_task_chunk(void *arg, size_t chunk) {
   const conv_igemm *g = arg;
   int64_t items = g->tiles * g->panels, np = g->panels;
   int64_t w0 = (int64_t)chunk * items / g->chunks;
   int64_t w1 = (int64_t)(chunk + 1) * items / g->chunks;
   if (w1 <= w0) return;
-  if (g->panel_outer) {
+  if (g->panel_outer && g->tiles < IG_SPLIT_PANELS_TILES * g->chunks) {
     for (int64_t w = w0; w < w1; w++)
-      ig_run_tile(g, w % g->tiles, w / g->tiles, w / g->tiles + 1, true);
+      ig_run_tile(g, w % g->tiles, w / g->tiles, w / g->tiles + 1, w % g->tiles, g->tiles);
     return;
   }
   int64_t t0 = w0 / np, t1 = (w1 - 1) / np;
+  if (g->panel_outer) {
+    for (int64_t p = 0; p < np; p++)
+      for (int64_t t = t0; t <= t1; t++)
+        if (t * np + p >= w0 && t * np + p < w1) ig_run_tile(g, t, p, p + 1, t - t0, t1 - t0 + 1);
+    return;
+  }
   for (int64_t t = t0; t <= t1; t++) {
     int64_t p0 = w0 - t * np, p1 = w1 - t * np;
-    ig_run_tile(g, t, p0 > 0 ? p0 : 0, p1 < np ? p1 : np, false);
+    ig_run_tile(g, t, p0 > 0 ? p0 : 0, p1 < np ? p1 : np, 0, 0);
   }
 }
 
