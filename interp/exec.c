@@ -67,6 +67,7 @@ void exec_context_init(const exec_session *s, int32_t node, exec_plan *p, onnxi_
   ctx->threadpool = s->pool;
   ctx->err = err;
   ctx->plan = p;
+  ctx->fused = NULL;
 }
 
 void exec_session_free(exec_session *s) {

@@ -23,6 +23,7 @@ typedef struct exec_step {
   int32_t n_in, n_out;
   int32_t *ins;      /* tensor ids; IR_NONE for an omitted input */
   int32_t *outs;
+  int32_t fused;     /* node of an Add folded into this Conv step (plan_residual_fuse), or IR_NONE */
 } exec_step;
 
 typedef struct exec_tensor {

@@ -47,6 +47,7 @@ static onnxi_status plan_step_add(exec_plan *p, int32_t node, int32_t n_in, int3
   }
   exec_step *s = &p->steps[p->n_steps++];
   s->node = node;
+  s->fused = IR_NONE;
   s->n_in = n_in;
   s->n_out = n_out;
   s->ins = arena_alloc(&p->consts, sizeof(int32_t) * (size_t)(n_in + 1), 4);
@@ -325,6 +326,125 @@ static onnxi_status plan_outputs_bind(exec_session *s, exec_plan *p, onnxi_error
   return ONNXI_OK;
 }
 
+/* --- residual fusion ------------------------------------------------------------------- */
+
+/* The step writing tensor t, or -1. */
+static int32_t plan_producer_step(const exec_plan *p, int32_t t, int32_t before) {
+  for (int32_t si = before - 1; si >= 0; si--)
+    for (int32_t k = 0; k < p->steps[si].n_out; k++)
+      if (p->steps[si].outs[k] == t) return si;
+  return -1;
+}
+
+/* Whether tensor t is read only by step `reader`: no other step, no view,
+ * not a graph output. */
+static bool plan_sole_reader(const exec_session *s, const exec_plan *p, int32_t t,
+                             int32_t reader) {
+  for (int32_t i = 0; i < s->model->graph.n_outputs; i++)
+    if (p->output_tensor[i] == t) return false;
+  for (int32_t u = 0; u < p->n_tensors; u++)
+    if (p->tensors[u].view_of == t) return false;
+  for (int32_t si = 0; si < p->n_steps; si++)
+    for (int32_t k = 0; si != reader && k < p->steps[si].n_in; k++)
+      if (p->steps[si].ins[k] == t) return false;
+  return true;
+}
+
+static bool plan_same_shape(const op_tensor *a, const op_tensor *b) {
+  if (a->rank != b->rank || a->layout != b->layout || a->dtype != b->dtype) return false;
+  for (int32_t d = 0; d < a->rank; d++)
+    if (a->dims[d] != b->dims[d]) return false;
+  return true;
+}
+
+static bool plan_is_input(const exec_session *s, int32_t t) {
+  for (int32_t i = 0; i < s->model->graph.n_inputs; i++)
+    if (s->model->graph.inputs[i] == t) return true;
+  return false;
+}
+
+/* Whether tensor t exists before step `sc` runs: a graph input, written by
+ * an earlier step, or a layout reorder of such a tensor planned later
+ * (reorders are planned where first needed: plan_residual_fuse moves it). */
+static bool plan_ready_before(const exec_session *s, const exec_plan *p, int32_t t, int32_t sc) {
+  if (plan_is_input(s, t) || plan_producer_step(p, t, sc) >= 0) return true;
+  int32_t sr = plan_producer_step(p, t, p->n_steps);
+  if (sr < 0 || p->steps[sr].node != IR_NONE) return false;
+  int32_t src = p->steps[sr].ins[0];
+  return plan_is_input(s, src) || plan_producer_step(p, src, sc) >= 0;
+}
+
+/* Moves step `from` (> to) to index `to`, shifting the steps between. */
+static void plan_step_move(exec_plan *p, int32_t from, int32_t to) {
+  exec_step moved = p->steps[from];
+  memmove(&p->steps[to + 1], &p->steps[to], sizeof moved * (size_t)(from - to));
+  p->steps[to] = moved;
+}
+
+/* Conv step for Add step `sa` to fold into: input k is a float Conv output
+ * read by nothing else, from a Conv without its own clamp, and the other
+ * input (same shape: no broadcasting) exists before that Conv runs. */
+static int32_t plan_residual_match(const exec_session *s, const exec_plan *p, int32_t sa,
+                                   int32_t *k_out) {
+  const exec_step *a = &p->steps[sa];
+  const ir_graph *g = &s->model->graph;
+  if (a->node == IR_NONE || g->nodes[a->node].op != IR_OP_ADD || a->n_in != 2 || a->n_out != 1)
+    return -1;
+  const op_tensor *y = &p->tensors[a->outs[0]].t;
+  for (int32_t k = 0; k < 2; k++) {
+    int32_t t = a->ins[k], r = a->ins[1 - k];
+    if (t == IR_NONE || r == IR_NONE || t == r) continue;
+    const op_tensor *x = &p->tensors[t].t, *res = &p->tensors[r].t;
+    if (x->is_const || res->is_const || x->dtype != ONNXI_DTYPE_FLOAT ||
+        !plan_same_shape(x, res) || !plan_same_shape(x, y))
+      continue;
+    int32_t sc = plan_producer_step(p, t, sa);
+    if (sc < 0 || p->steps[sc].node == IR_NONE || p->steps[sc].fused != IR_NONE ||
+        p->steps[sc].n_out != 1 || p->steps[sc].n_in > 3)
+      continue;
+    const ir_node *conv = &g->nodes[p->steps[sc].node];
+    if (!(s->kernels[p->steps[sc].node]->flags & OP_KERNEL_RESIDUAL) ||
+        ir_node_attr(conv, "onnxi.clamp_min") || ir_node_attr(conv, "onnxi.clamp_max"))
+      continue;
+    if (!plan_ready_before(s, p, r, sc)) continue; /* R is computed later */
+    if (!plan_sole_reader(s, p, t, sa)) continue;
+    *k_out = k;
+    return sc;
+  }
+  return -1;
+}
+
+/* Add(Conv(...), R) [with the Add's clamp] becomes one Conv step that adds
+ * R as its tile leaves the registers (ResNet's residual connections: one
+ * pass over memory fewer per block). Shapes are concrete only here, so
+ * this runs on the plan, not the graph; ONNXI_FUSE_RESIDUAL=0 disables. */
+static onnxi_status plan_residual_fuse(exec_session *s, exec_plan *p, onnxi_error *err) {
+  const char *env = getenv("ONNXI_FUSE_RESIDUAL");
+  if (env && !strcmp(env, "0")) return ONNXI_OK;
+  for (int32_t sa = 0; sa < p->n_steps; sa++) {
+    int32_t k, sc = plan_residual_match(s, p, sa, &k);
+    if (sc < 0) continue;
+    int32_t r = p->steps[sa].ins[1 - k], sr = plan_producer_step(p, r, sa);
+    if (sr > sc) { /* R's reorder: before the Conv now */
+      plan_step_move(p, sr, sc);
+      sc++;
+    }
+    exec_step *c = &p->steps[sc], *a = &p->steps[sa];
+    int32_t *ins = arena_alloc(&p->consts, sizeof(int32_t) * 4, 4);
+    if (!ins) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory planning");
+    for (int32_t i = 0; i < 3; i++) ins[i] = i < c->n_in ? c->ins[i] : IR_NONE;
+    ins[3] = r;
+    c->ins = ins;
+    c->n_in = 4;
+    c->outs[0] = a->outs[0];
+    c->fused = a->node;
+    memmove(a, a + 1, sizeof *a * (size_t)(p->n_steps - sa - 1));
+    p->n_steps--;
+    sa--;
+  }
+  return ONNXI_OK;
+}
+
 /* --- memory ------------------------------------------------------------------------------ */
 
 static int32_t plan_group_find(exec_plan *p, int32_t t) {
@@ -468,6 +588,7 @@ static onnxi_status plan_setup(exec_session *s, exec_plan *p, onnxi_error *err) 
     for (int32_t k = 0; k < st->n_out; k++) out[k] = st->outs[k] == IR_NONE ? NULL : &p->tensors[st->outs[k]].t;
     op_context ctx;
     exec_context_init(s, st->node, p, err, &ctx);
+    ctx.fused = st->fused != IR_NONE ? &s->model->graph.nodes[st->fused] : NULL;
     onnxi_status r = s->kernels[st->node]->setup(&ctx, s->states[st->node], in, st->n_in, out, st->n_out);
     if (r != ONNXI_OK) return r;
   }
@@ -564,6 +685,7 @@ onnxi_status exec_plan_build(exec_session *s, const int32_t *ranks,
     st = plan_input_bind(s, p, i, ranks[i], dims[i], err);
   for (int32_t n = 0; st == ONNXI_OK && n < g->n_nodes; n++) st = plan_node(s, p, n, err);
   if (st == ONNXI_OK) st = plan_outputs_bind(s, p, err);
+  if (st == ONNXI_OK) st = plan_residual_fuse(s, p, err);
   if (st == ONNXI_OK) {
     plan_lifetimes(s, p);
     st = plan_groups_build(s, p, err);

@@ -95,9 +95,10 @@ void exec_step_describe(const exec_session *s, int32_t step, exec_step_info *inf
   }
   const ir_node *node = &g->nodes[st->node];
   char clamp[48];
-  stats_clamp_label(node, clamp, sizeof clamp);
+  stats_clamp_label(st->fused != IR_NONE ? &g->nodes[st->fused] : node, clamp, sizeof clamp);
   info->name = node->name;
-  snprintf(info->op, sizeof info->op, "%.40s%s", node->op_type, clamp);
+  snprintf(info->op, sizeof info->op, "%.40s%s%s", node->op_type,
+           st->fused != IR_NONE ? "+Add" : "", clamp);
   info->flops = exec_node_flops(node, stats_tensor(p, st->ins, st->n_in, 0),
                                 stats_tensor(p, st->ins, st->n_in, 1),
                                 stats_tensor(p, st->outs, st->n_out, 0));

@@ -21,7 +21,7 @@ onnxi_status exec_session_run_profiled(exec_session *s, const void *const *feed,
 
 typedef struct exec_step_info {
   const char *name;     /* node name; for a reorder, the reordered value's name */
-  char op[96];          /* "Conv", "Conv+Relu", "Conv+Clip(0,6)", "Reorder(NCHW>NHWC)" */
+  char op[96];          /* "Conv", "Conv+Relu", "Conv+Add+Relu", "Reorder(NCHW>NHWC)" */
   const op_tensor *out; /* first output, NULL when there is none */
   double flops;         /* 2 x multiply-adds of Conv, ConvTranspose, Gemm, MatMul; else 0 */
   const char *path;     /* kernel path the step took ("blas-im2col", "xnn-conv"...), "" unknown */

@@ -25,6 +25,7 @@
 #include "kernel.h"
 
 #define CONV_INT_MAX INT64_C(2147483647)
+#define CONV_RESIDUAL_CHUNK 4096 /* floats per task of conv_residual_add */
 
 /* ------------------------------------------------------------------------ */
 /* Shared geometry                                                          */
@@ -355,6 +356,10 @@ typedef struct conv_state {
   conv_grouped *gr;    /* narrow-group or depthwise conv, own AVX-512 kernel */
   bool gr_reusable, use_gr;
 #endif
+  const float *res;    /* plan's fused residual (OP_KERNEL_RESIDUAL), NULL without */
+  float res_lo, res_hi; /* the fused Add's clamp, applied to Y + res */
+  bool res_fused;      /* the path adds res itself; otherwise conv_residual_add after it */
+  int64_t res_count;
   conv_dw *dw;         /* depthwise filters over 25 taps: replaces op when set */
   bool use_dw;
   const char *path;    /* kernel path of the current plan, for profiles */
@@ -623,13 +628,12 @@ static onnxi_status conv_prebuild(const op_context *ctx, conv_state *s) {
 #ifdef ONNXI_HAVE_IGEMM
   if (!s->transposed && conv_igemm_wanted(s->group, c, m, wd[2], wd[3], g.dilation[1])) {
     s->ig_reusable = true;
-    return conv_igemm_create(ctx, w->data, ws, b ? b->data : NULL, c, m, wd[2], wd[3], s->lo,
-                             s->hi, &s->ig);
+    return conv_igemm_create(ctx, w->data, ws, b ? b->data : NULL, c, m, wd[2], wd[3], &s->ig);
   }
   if (!s->transposed && conv_grouped_wanted(s->group, c, m, wd[2], wd[3])) {
     s->gr_reusable = true;
     return conv_grouped_create(ctx, w->data, ws, b ? b->data : NULL, c, s->group, wd[2], wd[3],
-                               s->lo, s->hi, &s->gr);
+                               &s->gr);
   }
 #endif
 #ifdef ONNXI_HAVE_BLAS
@@ -827,7 +831,7 @@ static onnxi_status conv_setup_igemm(op_context *ctx, conv_state *s, op_tensor *
     conv_igemm_destroy(s->ig);
     s->ig = NULL;
     onnxi_status st = conv_igemm_create(ctx, w->data, ws, b ? b->data : NULL, x->dims[1],
-                                        y->dims[1], w->dims[2], w->dims[3], s->lo, s->hi, &s->ig);
+                                        y->dims[1], w->dims[2], w->dims[3], &s->ig);
     if (st != ONNXI_OK) return st;
     s->ig_reusable = reusable;
   }
@@ -835,7 +839,9 @@ static onnxi_status conv_setup_igemm(op_context *ctx, conv_state *s, op_tensor *
   *fits = conv_igemm_fits(s->ig, &sh);
   if (!*fits) return ONNXI_OK;
   s->path = "own-igemm";
-  return conv_igemm_setup(ctx, s->ig, &sh, x->data, y->data);
+  s->res_fused = s->res != NULL;
+  return conv_igemm_setup(ctx, s->ig, &sh, x->data, y->data, s->res, s->res ? s->res_lo : s->lo,
+                          s->res ? s->res_hi : s->hi);
 }
 
 /* The own narrow-group path for this plan, repacking as conv_setup_igemm. */
@@ -849,12 +855,14 @@ static onnxi_status conv_setup_grouped(op_context *ctx, conv_state *s, op_tensor
     conv_grouped_destroy(s->gr);
     s->gr = NULL;
     onnxi_status st = conv_grouped_create(ctx, w->data, ws, b ? b->data : NULL, x->dims[1],
-                                          s->group, w->dims[2], w->dims[3], s->lo, s->hi, &s->gr);
+                                          s->group, w->dims[2], w->dims[3], &s->gr);
     if (st != ONNXI_OK) return st;
     s->gr_reusable = reusable;
   }
   conv_gemm_shape sh = conv_shape_of(x, y, g);
-  conv_grouped_setup(s->gr, &sh, x->data, y->data);
+  s->res_fused = s->res != NULL;
+  conv_grouped_setup(s->gr, &sh, x->data, y->data, s->res, s->res ? s->res_lo : s->lo,
+                     s->res ? s->res_hi : s->hi);
   s->path = "own-grouped";
   return ONNXI_OK;
 }
@@ -877,6 +885,51 @@ static onnxi_status conv_setup_dw(op_context *ctx, conv_state *s, op_tensor *con
   return ONNXI_OK;
 }
 
+/* A residual Add folded in at plan time (exec_plan.c checked R's shape and
+ * layout against Y's; rechecked here since the kernel indexes by them). */
+static onnxi_status conv_residual_bind(op_context *ctx, conv_state *s, op_tensor *const *in,
+                                       int n_in, const op_tensor *y) {
+  s->res = NULL;
+  s->res_fused = false;
+  if (!ctx->fused) return ONNXI_OK;
+  const op_tensor *r = n_in > 3 ? in[3] : NULL;
+  if (!r || r->count != y->count || r->layout != y->layout || r->dtype != ONNXI_DTYPE_FLOAT)
+    return op_error(ctx, ONNXI_ERR_RUNTIME, "fused residual input does not match the output");
+  op_context add = *ctx;
+  add.node = ctx->fused;
+  onnxi_status st = conv_clamp_parse(&add, &s->res_lo, &s->res_hi);
+  if (st != ONNXI_OK) return st;
+  s->res = r->data;
+  s->res_count = y->count;
+  return ONNXI_OK;
+}
+
+typedef struct conv_residual_job {
+  float *y;
+  const float *r;
+  float lo, hi;
+} conv_residual_job;
+
+static void conv_residual_task(void *arg, size_t start, size_t count) {
+  const conv_residual_job *j = arg;
+  for (size_t i = start * CONV_RESIDUAL_CHUNK; i < (start + count) * CONV_RESIDUAL_CHUNK; i++) {
+    float v = j->y[i] + j->r[i];
+    j->y[i] = v < j->lo ? j->lo : v > j->hi ? j->hi : v;
+  }
+}
+
+/* Y = clamp(Y + R) after a path that cannot add R in its own epilogue
+ * (XNNPACK, BLIS, the reference and large-filter depthwise kernels). */
+static void conv_residual_add(const conv_state *s, float *y, pthreadpool_t pool) {
+  conv_residual_job j = {y, s->res, s->res_lo, s->res_hi};
+  size_t n = (size_t)s->res_count, whole = n / CONV_RESIDUAL_CHUNK;
+  conv_parallelize(pool, conv_residual_task, &j, whole);
+  for (size_t i = whole * CONV_RESIDUAL_CHUNK; i < n; i++) {
+    float v = y[i] + s->res[i];
+    y[i] = v < j.lo ? j.lo : v > j.hi ? j.hi : v;
+  }
+}
+
 static const char *conv_xnn_path(const conv_state *s, int64_t c) {
   if (s->transposed) return "xnn-deconv";
   return s->group == c && s->group > 1 ? "xnn-dwconv" : "xnn-conv";
@@ -889,6 +942,7 @@ static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *i
   int64_t m;
   (void)n_out;
   onnxi_status st = conv_plan(ctx, s, in, n_in, &g, &m);
+  if (st == ONNXI_OK) st = conv_residual_bind(ctx, s, in, n_in, out[0]);
   if (st != ONNXI_OK) return st;
   s->skip = out[0]->count == 0;
   s->use_xnn = !s->skip && conv_xnn_usable(s, in, n_in, out[0], &g);
@@ -932,7 +986,7 @@ static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *i
   return ONNXI_OK;
 }
 
-static onnxi_status conv_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+static onnxi_status conv_run_path(op_context *ctx, void *state, op_tensor *const *in, int n_in,
                              op_tensor *const *out, int n_out) {
   conv_state *s = state;
   (void)n_out;
@@ -970,6 +1024,15 @@ static onnxi_status conv_run(op_context *ctx, void *state, op_tensor *const *in,
   return ONNXI_OK;
 }
 
+static onnxi_status conv_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                             op_tensor *const *out, int n_out) {
+  conv_state *s = state;
+  onnxi_status st = conv_run_path(ctx, state, in, n_in, out, n_out);
+  if (st == ONNXI_OK && s->res && !s->res_fused && !s->skip)
+    conv_residual_add(s, out[0]->data, ctx->threadpool);
+  return st;
+}
+
 static void conv_release(void *state) {
   conv_state *s = state;
   if (s->op) xnn_delete_operator(s->op);
@@ -997,7 +1060,7 @@ const op_kernel op_conv = {
     .state_size = sizeof(conv_state),
     .init = conv_init,
     .layout = conv_layout,
-    .flags = OP_KERNEL_LAYOUT_INPUT0,
+    .flags = OP_KERNEL_LAYOUT_INPUT0 | OP_KERNEL_RESIDUAL,
     .infer = conv_infer,
     .setup = conv_setup,
     .run = conv_run,

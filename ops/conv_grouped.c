@@ -26,6 +26,7 @@ struct conv_grouped {
   conv_gemm_shape sh;
   const float *x;
   float *y;
+  const float *res; /* NULL, or added to Y before the clamp (a fused residual Add) */
   int64_t pixels, tiles, mr, chunks;
 };
 
@@ -51,11 +52,11 @@ void conv_grouped_destroy(conv_grouped *g) {
 
 onnxi_status conv_grouped_create(const op_context *ctx, const float *w, const int64_t *ws,
                                  const float *b, int64_t c, int64_t group, int64_t kh,
-                                 int64_t kw, float lo, float hi, conv_grouped **out) {
+                                 int64_t kw, conv_grouped **out) {
   *out = NULL;
   conv_grouped *g = calloc(1, sizeof *g);
   if (!g) return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory for the grouped conv");
-  g->c = c, g->cg = c / group, g->kh = kh, g->kw = kw, g->taps = kh * kw, g->lo = lo, g->hi = hi;
+  g->c = c, g->cg = c / group, g->kh = kh, g->kw = kw, g->taps = kh * kw;
   g->blocks = (c + GR_LANES - 1) / GR_LANES;
   size_t lanes = (size_t)(g->blocks * GR_LANES);
   g->w = arena_os_alloc(sizeof(float) * lanes * (size_t)(g->taps * g->cg));
@@ -80,10 +81,13 @@ onnxi_status conv_grouped_create(const op_context *ctx, const float *w, const in
   return ONNXI_OK;
 }
 
-void conv_grouped_setup(conv_grouped *g, const conv_gemm_shape *sh, const float *x, float *y) {
+void conv_grouped_setup(conv_grouped *g, const conv_gemm_shape *sh, const float *x, float *y,
+                        const float *res, float lo, float hi) {
   g->sh = *sh;
   g->x = x;
   g->y = y;
+  g->res = res;
+  g->lo = lo, g->hi = hi;
   g->pixels = sh->n * sh->oh * sh->ow;
   g->mr = conv_igemm_tile_rows(g->pixels);
   g->tiles = (g->pixels + g->mr - 1) / g->mr;
@@ -112,9 +116,11 @@ GR_TARGET __m512 gr_spread(__m512 x, __m512i idx, const int cg) {
   if (r < mr) x##r = _mm512_maskz_loadu_ps(mask, a[r] + off);
 #define GR_FMA(r) \
   if (r < mr) acc##r = _mm512_fmadd_ps(gr_spread(x##r, idx, cg), wv, acc##r);
-#define GR_STORE(r)    \
-  if (r < mr && r < rows) \
-    _mm512_mask_storeu_ps(y + r * g->c, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, acc##r)));
+#define GR_STORE(r)                                                                          \
+  if (r < mr && r < rows) {                                                                  \
+    if (res) acc##r = _mm512_add_ps(acc##r, _mm512_maskz_loadu_ps(mask, res + r * g->c));    \
+    _mm512_mask_storeu_ps(y + r * g->c, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, acc##r))); \
+  }
 
 /* One 16-channel block (channels off .. off + 16, lanes past c masked) of
  * a tile of mr pixels; stores rows < rows. mr and cg are constants at each
@@ -135,6 +141,7 @@ GR_TARGET void gr_block(const conv_grouped *g, const float *const *a, int64_t of
   }
   /* max(lo, v) then min(hi, v): NaN propagates, as in conv_igemm.c */
   __m512 lo = _mm512_set1_ps(g->lo), hi = _mm512_set1_ps(g->hi);
+  const float *res = g->res ? g->res + (y - g->y) : NULL;
   GR_EACH_ROW(GR_STORE)
 }
 

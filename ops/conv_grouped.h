@@ -29,12 +29,14 @@ typedef struct conv_grouped conv_grouped;
  * taps. */
 bool conv_grouped_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw);
 /* Packs W (logical [c, c/group, kh, kw] addressed by element strides ws)
- * and B (NULL: zeros); lo/hi is the fused output clamp. */
+ * and B (NULL: zeros). */
 onnxi_status conv_grouped_create(const op_context *ctx, const float *w, const int64_t *ws,
                                  const float *b, int64_t c, int64_t group, int64_t kh,
-                                 int64_t kw, float lo, float hi, conv_grouped **out);
-/* Binds one plan's geometry and buffers. */
-void conv_grouped_setup(conv_grouped *g, const conv_gemm_shape *sh, const float *x, float *y);
+                                 int64_t kw, conv_grouped **out);
+/* Binds one plan's geometry and buffers; res (NULL: none) is added to Y,
+ * in Y's layout, before the clamp lo/hi. */
+void conv_grouped_setup(conv_grouped *g, const conv_gemm_shape *sh, const float *x, float *y,
+                        const float *res, float lo, float hi);
 void conv_grouped_run(conv_grouped *g, pthreadpool_t pool);
 void conv_grouped_destroy(conv_grouped *g);
 #endif

@@ -49,6 +49,7 @@ struct conv_igemm {
   conv_gemm_shape sh;
   const float *x;
   float *y;
+  const float *res; /* NULL, or added to Y before the clamp (a fused residual Add) */
   int64_t pixels, tiles, mr; /* mr: pixels per tile for this plan */
   int64_t chunks;            /* pixel-tile runs, one per thread */
   bool panel_outer;
@@ -95,11 +96,11 @@ static float *ig_alloc(size_t floats) {
 
 onnxi_status conv_igemm_create(const op_context *ctx, const float *w, const int64_t *ws,
                                const float *b, int64_t c, int64_t m, int64_t kh, int64_t kw,
-                               float lo, float hi, conv_igemm **out) {
+                               conv_igemm **out) {
   *out = NULL;
   conv_igemm *g = calloc(1, sizeof *g);
   if (!g) return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory for the conv GEMM");
-  g->c = c, g->m = m, g->kh = kh, g->kw = kw, g->taps = kh * kw, g->lo = lo, g->hi = hi;
+  g->c = c, g->m = m, g->kh = kh, g->kw = kw, g->taps = kh * kw;
   g->panels = (m + IG_NR - 1) / IG_NR;
   g->row_mode = c < IG_MIN_C;
   g->ktaps = g->row_mode ? kh : kh * kw;
@@ -165,10 +166,12 @@ static void ig_rows_fill(const conv_igemm *g) {
 }
 
 onnxi_status conv_igemm_setup(const op_context *ctx, conv_igemm *g, const conv_gemm_shape *sh,
-                              const float *x, float *y) {
+                              const float *x, float *y, const float *res, float lo, float hi) {
   g->sh = *sh;
   g->x = x;
   g->y = y;
+  g->res = res;
+  g->lo = lo, g->hi = hi;
   g->pixels = sh->n * sh->oh * sh->ow;
   g->mr = conv_igemm_tile_rows(g->pixels);
   g->tiles = (g->pixels + g->mr - 1) / g->mr;
@@ -273,7 +276,12 @@ IG_TARGET void ig_tile(const conv_igemm *g, const float *const *a, const float *
   __m512 lo = _mm512_set1_ps(g->lo), hi = _mm512_set1_ps(g->hi);
   __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
   __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+  const float *res = g->res ? g->res + (y - g->y) : NULL;
   for (int64_t r = 0; r < rows; r++, y += g->m) {
+    if (res) {
+      acc0[r] = _mm512_add_ps(acc0[r], _mm512_maskz_loadu_ps(m0, res + r * g->m));
+      if (nv == 2) acc1[r] = _mm512_add_ps(acc1[r], _mm512_maskz_loadu_ps(m1, res + r * g->m + 16));
+    }
     _mm512_mask_storeu_ps(y, m0, _mm512_min_ps(hi, _mm512_max_ps(lo, acc0[r])));
     if (nv == 2) _mm512_mask_storeu_ps(y + 16, m1, _mm512_min_ps(hi, _mm512_max_ps(lo, acc1[r])));
   }

@@ -41,16 +41,17 @@ bool conv_igemm_enabled(void);
 bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
                        int64_t dw);
 /* Packs W (logical OIHW addressed by element strides ws) and B (NULL:
- * zeros); lo/hi is the fused output clamp. */
+ * zeros). */
 onnxi_status conv_igemm_create(const op_context *ctx, const float *w, const int64_t *ws,
                                const float *b, int64_t c, int64_t m, int64_t kh, int64_t kw,
-                               float lo, float hi, conv_igemm **out);
+                               conv_igemm **out);
 /* Whether this plan's geometry suits it (row mode: strides and pads within
  * the kernel width); otherwise the conv takes XNNPACK. */
 bool conv_igemm_fits(const conv_igemm *g, const conv_gemm_shape *sh);
-/* Binds one plan's geometry and buffers (and sizes row mode's padded copy). */
+/* Binds one plan's geometry and buffers (and sizes row mode's padded copy).
+ * res (NULL: none) is added to Y, in Y's layout, before the clamp lo/hi. */
 onnxi_status conv_igemm_setup(const op_context *ctx, conv_igemm *g, const conv_gemm_shape *sh,
-                              const float *x, float *y);
+                              const float *x, float *y, const float *res, float lo, float hi);
 void conv_igemm_run(conv_igemm *g, pthreadpool_t pool);
 /* Pixels per tile for a plan of this many output pixels: 12, or 7 where
  * 12 would waste rows (7x7 maps). Shared with conv_grouped.c. */

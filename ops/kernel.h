@@ -64,13 +64,18 @@ typedef struct op_context {
   pthreadpool_t threadpool; /* NULL: run on the calling thread */
   onnxi_error *err;
   struct exec_plan *plan; /* plan being built (infer/setup only) */
+  const ir_node *fused;   /* setup only: an Add folded into this step (OP_KERNEL_RESIDUAL) */
 } op_context;
 
 enum {
   OP_KERNEL_VIEW = 1u << 0,    /* output 0 may share input 0's bytes (Reshape, Identity...) */
   OP_KERNEL_INPLACE = 1u << 1, /* output 0 may overwrite input 0 (same size) */
   OP_KERNEL_NO_FOLD = 1u << 2, /* never evaluate at plan time even if inputs are const */
-  OP_KERNEL_LAYOUT_INPUT0 = 1u << 3 /* only input 0 follows `layout` (Conv: weights stay OIHW) */
+  OP_KERNEL_LAYOUT_INPUT0 = 1u << 3, /* only input 0 follows `layout` (Conv: weights stay OIHW) */
+  /* a following Add(Y, R) may fold in at plan time: R arrives as input 3
+   * (after X, W, B), in Y's shape and layout, and setup sees ctx->fused, the
+   * Add node, whose clamp then applies to Y + R */
+  OP_KERNEL_RESIDUAL = 1u << 4
 };
 
 typedef struct op_kernel {

@@ -2,6 +2,7 @@
  * randomized cases checked against a naive NCHW reference written here
  * (weights constant -> XNNPACK path, weights fed at run time -> reference
  * kernel), re-planning with a new input shape, and load/plan errors. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -507,6 +508,109 @@ static void test_conv_random(void **state) {
     conv_case_run(&cases[i]);
 }
 
+/* --- residual Add folded into the Conv step at plan time ------------------ */
+
+/* Conv(X, W, B) then Add(Y, R) (operands in either order), the Add
+ * clamped as act-fuse leaves it; R in Y's shape, or [1, m, 1, 1] (`bcast`,
+ * not folded). With `y_out`, Y is a graph output too (not folded). Checks
+ * the values against the reference plus R, and that the fold removed
+ * exactly the Add step (ONNXI_FUSE_RESIDUAL=0 plans it unfused). */
+typedef struct residual_case {
+  conv_case cc;
+  bool w_const, r_first, bcast, y_out;
+  float lo, hi;
+} residual_case;
+
+static int residual_run(const residual_case *rc, const float *x, const float *w, const float *b,
+                        const float *r, const int64_t *yd, const float *want, int threads) {
+  const conv_case *cc = &rc->cc;
+  int64_t xd[4] = {cc->n, cc->c, cc->in[0], cc->in[1]};
+  int64_t wd[4] = {cc->m, cc->c / cc->group, cc->k[0], cc->k[1]};
+  int64_t rd[4] = {1, cc->m, 1, 1};
+  op_test t;
+  op_test_init(&t, 13);
+  int in[3];
+  in[0] = op_test_input(&t, "X", F, 4, xd, x);
+  in[1] = rc->w_const ? op_test_const(&t, "W", F, 4, wd, w) : op_test_input(&t, "W", F, 4, wd, w);
+  in[2] = op_test_const(&t, "B", F, 1, (int64_t[]){cc->m}, b);
+  int ri = op_test_input(&t, "R", F, 4, rc->bcast ? rd : yd, r);
+  int y = op_test_value(&t, "Y"), z = op_test_value(&t, "Z");
+  int conv = op_test_node(&t, "Conv", in, 3, &y, 1);
+  op_test_attr_ints(&t, conv, "strides", 2, cc->s);
+  op_test_attr_ints(&t, conv, "dilations", 2, cc->d);
+  op_test_attr_ints(&t, conv, "pads", 4, cc->pads);
+  op_test_attr_int(&t, conv, "group", cc->group);
+  int add = op_test_node(&t, "Add", rc->r_first ? (int[]){ri, y} : (int[]){y, ri}, 2, &z, 1);
+  if (rc->lo > -INFINITY) op_test_attr_float(&t, add, "onnxi.clamp_min", rc->lo);
+  if (rc->hi < INFINITY) op_test_attr_float(&t, add, "onnxi.clamp_max", rc->hi);
+  op_test_output(&t, z);
+  if (rc->y_out) op_test_output(&t, y);
+  onnxi_status st = op_test_run(&t, threads);
+  if (st != ONNXI_OK) fail_msg("residual case failed: %s", t.err.message);
+  op_test_expect(&t, 0, F, 4, yd, want, 1e-4, 1e-4);
+  int steps = t.steps;
+  op_test_release(&t);
+  return steps;
+}
+
+static void residual_case_check(const residual_case *rc) {
+  const conv_case *cc = &rc->cc;
+  int64_t xn = cc->n * cc->c * cc->in[0] * cc->in[1];
+  int64_t wn = cc->m * (cc->c / cc->group) * cc->k[0] * cc->k[1], yd[5];
+  float *x = malloc(sizeof(float) * (size_t)xn), *w = malloc(sizeof(float) * (size_t)wn);
+  float *b = malloc(sizeof(float) * (size_t)cc->m), *y = malloc(sizeof(float) * 200000);
+  float *r = malloc(sizeof(float) * 200000);
+  assert_true(x && w && b && y && r);
+  for (int64_t i = 0; i < xn; i++) x[i] = rng_value();
+  for (int64_t i = 0; i < wn; i++) w[i] = rng_value();
+  for (int64_t i = 0; i < cc->m; i++) b[i] = rng_value();
+  ref_conv(cc, x, w, b, y, yd);
+  int64_t yn = yd[0] * yd[1] * yd[2] * yd[3], plane = yd[2] * yd[3];
+  assert_true(yn <= 200000);
+  for (int64_t i = 0; i < yn; i++) r[i] = rng_value();
+  for (int64_t i = 0; i < yn; i++) {
+    float v = y[i] + (rc->bcast ? r[(i / plane) % cc->m] : r[i]);
+    y[i] = v < rc->lo ? rc->lo : v > rc->hi ? rc->hi : v;
+  }
+  for (int threads = 1; threads <= 2; threads++) {
+    int fused = residual_run(rc, x, w, b, r, yd, y, threads);
+    setenv("ONNXI_FUSE_RESIDUAL", "0", 1);
+    int plain = residual_run(rc, x, w, b, r, yd, y, threads);
+    unsetenv("ONNXI_FUSE_RESIDUAL");
+    assert_int_equal(fused, plain - (rc->bcast || rc->y_out ? 0 : 1));
+  }
+  free(x), free(w), free(b), free(y), free(r);
+}
+
+static void test_conv_residual(void **state) {
+  (void)state;
+  /* clang-format off */
+  static const residual_case cases[] = {
+      /* dense 3x3 (own AVX-512 GEMM where the CPU has it, else XNNPACK): a
+       * 16-wide last panel, batch 2, Relu; R first, Clip(-0.5, 1) */
+      {{false, 2, 2, 40, 48, 1, {9, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+       true, false, false, false, 0.0f, INFINITY},
+      {{false, 2, 1, 40, 48, 1, {9, 8}, {3, 3}, {2, 1}, {1, 1}, {1, 0, 1, 2}, {0}, NULL, true},
+       true, true, false, false, -0.5f, 1.0f},
+      /* narrow groups (own kernel with AVX-512), no clamp */
+      {{false, 2, 1, 32, 32, 8, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+       true, false, false, false, -INFINITY, INFINITY},
+      /* 3 channels per group: XNNPACK, then the residual pass; and weights
+       * fed at run time: the reference kernel, then the residual pass */
+      {{false, 2, 2, 6, 6, 2, {6, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+       true, false, false, false, 0.0f, INFINITY},
+      {{false, 2, 1, 8, 12, 1, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+       false, true, false, false, 0.0f, 6.0f},
+      /* not folded: R broadcast from [1, m, 1, 1]; Y also a graph output */
+      {{false, 2, 1, 40, 48, 1, {6, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+       true, false, true, false, 0.0f, INFINITY},
+      {{false, 2, 1, 40, 48, 1, {6, 6}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, NULL, true},
+       true, false, false, true, 0.0f, INFINITY},
+  };
+  /* clang-format on */
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) residual_case_check(&cases[i]);
+}
+
 /* --- re-planning: one session, two input shapes ------------------------- */
 
 static void test_conv_replan(void **state) {
@@ -667,6 +771,7 @@ int main(void) {
       cmocka_unit_test(test_conv_transpose_attrs),
       cmocka_unit_test(test_conv_transpose_dilations_bias),
       cmocka_unit_test(test_conv_random),
+      cmocka_unit_test(test_conv_residual),
       cmocka_unit_test(test_conv_replan),
       cmocka_unit_test(test_conv_errors),
       cmocka_unit_test(test_conv_error_types),

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "exec.h"
+#include "session_stats.h"
 
 #define OP_TEST_MAX_ATTRS 16
 
@@ -215,6 +216,7 @@ onnxi_status op_test_run(op_test *t, int threads) {
   }
   if (st == ONNXI_OK)
     st = exec_session_prepare(s, ranks, (const int64_t(*)[IR_MAX_RANK])dims, t->input_data, &t->err);
+  if (st == ONNXI_OK) t->steps = exec_session_step_count(s);
   if (st == ONNXI_OK) st = exec_session_run(s, t->input_data, &t->err);
   for (int k = 0; st == ONNXI_OK && k < t->n_outputs; k++)
     op_test_output_keep(t, k, exec_session_output(s, k));

@@ -39,6 +39,7 @@ typedef struct op_test {
   int out_rank[OP_TEST_MAX_IO];
   int64_t out_dims[OP_TEST_MAX_IO][ONNXI_MAX_RANK];
   void *out_data[OP_TEST_MAX_IO];
+  int steps; /* steps of the plan op_test_run ran (fusions show as fewer) */
   onnxi_error err;
 } op_test;
 
