@@ -307,8 +307,10 @@ void exec_plan_print(FILE *f, const exec_session *s) {
       fprintf(f, "%4d  reorder -> %s  (", i, exec_layout_name(p->tensors[st->outs[0]].t.layout));
     } else {
       const ir_node *n = &s->model->graph.nodes[st->node];
-      const ir_attr *lo = ir_node_attr(n, "onnxi.clamp_min"), *hi = ir_node_attr(n, "onnxi.clamp_max");
-      fprintf(f, "%4d  %s%s '%s'  (", i, n->op_type, lo || hi ? "+clamp" : "", n->name);
+      const ir_node *c = st->fused != IR_NONE ? &s->model->graph.nodes[st->fused] : n;
+      const ir_attr *lo = ir_node_attr(c, "onnxi.clamp_min"), *hi = ir_node_attr(c, "onnxi.clamp_max");
+      fprintf(f, "%4d  %s%s%s '%s'  (", i, n->op_type, st->fused != IR_NONE ? "+Add" : "",
+              lo || hi ? "+clamp" : "", n->name);
     }
     for (int32_t k = 0; k < st->n_in; k++) {
       if (k) fputs(", ", f);

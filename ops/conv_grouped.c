@@ -201,15 +201,7 @@ static void gr_task_chunk(void *arg, size_t chunk) {
 }
 
 void conv_grouped_run(conv_grouped *g, pthreadpool_t pool) {
-  size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
-  int64_t items = g->tiles * g->blocks;
-  g->chunks = (int64_t)threads < items ? (int64_t)threads : items;
-  if (g->chunks <= 1) {
-    g->chunks = 1;
-    gr_task_chunk(g, 0);
-    return;
-  }
-  pthreadpool_parallelize_1d(pool, gr_task_chunk, g, (size_t)g->chunks, 0);
+  conv_igemm_chunks_run(pool, g->tiles * g->blocks, &g->chunks, gr_task_chunk, g);
 }
 
 #endif

@@ -365,17 +365,21 @@ static void ig_task_chunk(void *arg, size_t chunk) {
   }
 }
 
-void conv_igemm_run(conv_igemm *g, pthreadpool_t pool) {
-  if (g->row_mode) ig_rows_fill(g);
+void conv_igemm_chunks_run(pthreadpool_t pool, int64_t items, int64_t *chunks,
+                           pthreadpool_task_1d_t task, void *arg) {
   size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
-  int64_t items = g->tiles * g->panels;
-  g->chunks = (int64_t)threads < items ? (int64_t)threads : items;
-  if (g->chunks <= 1) {
-    g->chunks = 1;
-    ig_task_chunk(g, 0);
+  *chunks = (int64_t)threads < items ? (int64_t)threads : items;
+  if (*chunks <= 1) {
+    *chunks = 1;
+    task(arg, 0);
     return;
   }
-  pthreadpool_parallelize_1d(pool, ig_task_chunk, g, (size_t)g->chunks, 0);
+  pthreadpool_parallelize_1d(pool, task, arg, (size_t)*chunks, 0);
+}
+
+void conv_igemm_run(conv_igemm *g, pthreadpool_t pool) {
+  if (g->row_mode) ig_rows_fill(g);
+  conv_igemm_chunks_run(pool, g->tiles * g->panels, &g->chunks, ig_task_chunk, g);
 }
 
 #endif

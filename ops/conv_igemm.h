@@ -53,6 +53,11 @@ bool conv_igemm_fits(const conv_igemm *g, const conv_gemm_shape *sh);
 onnxi_status conv_igemm_setup(const op_context *ctx, conv_igemm *g, const conv_gemm_shape *sh,
                               const float *x, float *y, const float *res, float lo, float hi);
 void conv_igemm_run(conv_igemm *g, pthreadpool_t pool);
+/* Runs task(arg, i) for i < *chunks, one chunk per pool thread (at most
+ * `items`; on the calling thread without a pool). *chunks is set first:
+ * the tasks split the items by it. Shared with conv_grouped.c. */
+void conv_igemm_chunks_run(pthreadpool_t pool, int64_t items, int64_t *chunks,
+                           pthreadpool_task_1d_t task, void *arg);
 /* Pixels per tile for a plan of this many output pixels: 12, or 7 where
  * 12 would waste rows (7x7 maps). Shared with conv_grouped.c. */
 int64_t conv_igemm_tile_rows(int64_t pixels);

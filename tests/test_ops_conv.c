@@ -532,10 +532,10 @@ static int residual_run(const residual_case *rc, const float *x, const float *w,
   int in[3];
   in[0] = op_test_input(&t, "X", F, 4, xd, x);
   in[1] = rc->w_const ? op_test_const(&t, "W", F, 4, wd, w) : op_test_input(&t, "W", F, 4, wd, w);
-  in[2] = op_test_const(&t, "B", F, 1, (int64_t[]){cc->m}, b);
+  if (cc->bias) in[2] = op_test_const(&t, "B", F, 1, (int64_t[]){cc->m}, b);
   int ri = op_test_input(&t, "R", F, 4, rc->bcast ? rd : yd, r);
   int y = op_test_value(&t, "Y"), z = op_test_value(&t, "Z");
-  int conv = op_test_node(&t, "Conv", in, 3, &y, 1);
+  int conv = op_test_node(&t, "Conv", in, cc->bias ? 3 : 2, &y, 1);
   op_test_attr_ints(&t, conv, "strides", 2, cc->s);
   op_test_attr_ints(&t, conv, "dilations", 2, cc->d);
   op_test_attr_ints(&t, conv, "pads", 4, cc->pads);
@@ -564,7 +564,7 @@ static void residual_case_check(const residual_case *rc) {
   for (int64_t i = 0; i < xn; i++) x[i] = rng_value();
   for (int64_t i = 0; i < wn; i++) w[i] = rng_value();
   for (int64_t i = 0; i < cc->m; i++) b[i] = rng_value();
-  ref_conv(cc, x, w, b, y, yd);
+  ref_conv(cc, x, w, cc->bias ? b : NULL, y, yd);
   int64_t yn = yd[0] * yd[1] * yd[2] * yd[3], plane = yd[2] * yd[3];
   assert_true(yn <= 200000);
   for (int64_t i = 0; i < yn; i++) r[i] = rng_value();
@@ -587,10 +587,10 @@ static void test_conv_residual(void **state) {
   /* clang-format off */
   static const residual_case cases[] = {
       /* dense 3x3 (own AVX-512 GEMM where the CPU has it, else XNNPACK): a
-       * 16-wide last panel, batch 2, Relu; R first, Clip(-0.5, 1) */
+       * 16-wide last panel, batch 2, Relu; R first, no bias, Clip(-0.5, 1) */
       {{false, 2, 2, 40, 48, 1, {9, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
        true, false, false, false, 0.0f, INFINITY},
-      {{false, 2, 1, 40, 48, 1, {9, 8}, {3, 3}, {2, 1}, {1, 1}, {1, 0, 1, 2}, {0}, NULL, true},
+      {{false, 2, 1, 40, 48, 1, {9, 8}, {3, 3}, {2, 1}, {1, 1}, {1, 0, 1, 2}, {0}, NULL, false},
        true, true, false, false, -0.5f, 1.0f},
       /* narrow groups (own kernel with AVX-512), no clamp */
       {{false, 2, 1, 32, 32, 8, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
@@ -599,7 +599,7 @@ static void test_conv_residual(void **state) {
        * fed at run time: the reference kernel, then the residual pass */
       {{false, 2, 2, 6, 6, 2, {6, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
        true, false, false, false, 0.0f, INFINITY},
-      {{false, 2, 1, 8, 12, 1, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      {{false, 2, 1, 8, 12, 1, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, false},
        false, true, false, false, 0.0f, 6.0f},
       /* not folded: R broadcast from [1, m, 1, 1]; Y also a graph output */
       {{false, 2, 1, 40, 48, 1, {6, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
