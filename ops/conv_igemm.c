@@ -258,6 +258,13 @@ IG_TARGET void ig_tile(const conv_igemm *g, const float *const *a, const float *
                        int64_t pfs, const int mr, const int nv) {
   __m512 acc0[IG_MR], acc1[IG_MR];
   __m512 b0 = _mm512_load_ps(bias), b1 = nv == 2 ? _mm512_load_ps(bias + 16) : b0;
+  /* the residual rows the epilogue adds are cold (written layers ago):
+   * ask for them now, so they arrive while the FMAs run */
+  const float *res = g->res ? g->res + (y - g->y) : NULL;
+  for (int64_t r = 0; res && r < rows; r++) {
+    _mm_prefetch((const char *)(res + r * g->m), _MM_HINT_T0);
+    if (nv == 2) _mm_prefetch((const char *)(res + r * g->m + 16), _MM_HINT_T0);
+  }
   for (int r = 0; r < IG_MR; r++) acc0[r] = b0, acc1[r] = b1;
   const int64_t c = g->klen;
   for (int64_t t = 0; t < g->ktaps; t++, a += IG_MR) {
@@ -276,12 +283,14 @@ IG_TARGET void ig_tile(const conv_igemm *g, const float *const *a, const float *
   __m512 lo = _mm512_set1_ps(g->lo), hi = _mm512_set1_ps(g->hi);
   __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
   __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
-  const float *res = g->res ? g->res + (y - g->y) : NULL;
+  /* every residual load before the first store: Y and R rows often sit at
+   * the same offset modulo 4 KB, and a load after a store that aliases it
+   * there waits for the store */
+  for (int64_t r = 0; res && r < rows; r++) {
+    acc0[r] = _mm512_add_ps(acc0[r], _mm512_maskz_loadu_ps(m0, res + r * g->m));
+    if (nv == 2) acc1[r] = _mm512_add_ps(acc1[r], _mm512_maskz_loadu_ps(m1, res + r * g->m + 16));
+  }
   for (int64_t r = 0; r < rows; r++, y += g->m) {
-    if (res) {
-      acc0[r] = _mm512_add_ps(acc0[r], _mm512_maskz_loadu_ps(m0, res + r * g->m));
-      if (nv == 2) acc1[r] = _mm512_add_ps(acc1[r], _mm512_maskz_loadu_ps(m1, res + r * g->m + 16));
-    }
     _mm512_mask_storeu_ps(y, m0, _mm512_min_ps(hi, _mm512_max_ps(lo, acc0[r])));
     if (nv == 2) _mm512_mask_storeu_ps(y + 16, m1, _mm512_min_ps(hi, _mm512_max_ps(lo, acc1[r])));
   }
