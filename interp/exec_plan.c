@@ -403,7 +403,9 @@ static int32_t plan_residual_match(const exec_session *s, const exec_plan *p, in
         p->steps[sc].n_out != 1 || p->steps[sc].n_in > 3)
       continue;
     const ir_node *conv = &g->nodes[p->steps[sc].node];
-    if (!(s->kernels[p->steps[sc].node]->flags & OP_KERNEL_RESIDUAL) ||
+    const op_kernel *ck = s->kernels[p->steps[sc].node];
+    if (!(ck->flags & OP_KERNEL_RESIDUAL) ||
+        (ck->residual_ok && !ck->residual_ok(s->states[p->steps[sc].node])) ||
         ir_node_attr(conv, "onnxi.clamp_min") || ir_node_attr(conv, "onnxi.clamp_max"))
       continue;
     if (!plan_ready_before(s, p, r, sc)) continue; /* R is computed later */

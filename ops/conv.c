@@ -907,27 +907,36 @@ static onnxi_status conv_residual_bind(op_context *ctx, conv_state *s, op_tensor
 typedef struct conv_residual_job {
   float *y;
   const float *r;
+  size_t n;
   float lo, hi;
 } conv_residual_job;
 
-static void conv_residual_task(void *arg, size_t start, size_t count) {
-  const conv_residual_job *j = arg;
-  for (size_t i = start * CONV_RESIDUAL_CHUNK; i < (start + count) * CONV_RESIDUAL_CHUNK; i++) {
-    float v = j->y[i] + j->r[i];
-    j->y[i] = v < j->lo ? j->lo : v > j->hi ? j->hi : v;
+/* Restrict-qualified locals: through the job's pointers GCC assumed y could
+ * alias everything and ran this scalar, 5 ns per element. */
+OP_VECTOR_LOOP
+static void conv_residual_span(float *restrict y, const float *restrict r, size_t n, float lo,
+                               float hi) {
+  for (size_t i = 0; i < n; i++) {
+    float v = y[i] + r[i];
+    v = v < lo ? lo : v;
+    y[i] = v > hi ? hi : v;
   }
 }
 
-/* Y = clamp(Y + R) after a path that cannot add R in its own epilogue
- * (XNNPACK, BLIS, the reference and large-filter depthwise kernels). */
+static void conv_residual_task(void *arg, size_t start, size_t count) {
+  const conv_residual_job *j = arg;
+  size_t i0 = start * CONV_RESIDUAL_CHUNK, i1 = (start + count) * CONV_RESIDUAL_CHUNK;
+  if (i1 > j->n) i1 = j->n;
+  conv_residual_span(j->y + i0, j->r + i0, i1 - i0, j->lo, j->hi);
+}
+
+/* Y = clamp(Y + R) after a path that cannot add R in its own epilogue: a
+ * plan whose geometry sent a conv packed for the own kernel to XNNPACK
+ * (conv_igemm_fits refused it). */
 static void conv_residual_add(const conv_state *s, float *y, pthreadpool_t pool) {
-  conv_residual_job j = {y, s->res, s->res_lo, s->res_hi};
-  size_t n = (size_t)s->res_count, whole = n / CONV_RESIDUAL_CHUNK;
-  conv_parallelize(pool, conv_residual_task, &j, whole);
-  for (size_t i = whole * CONV_RESIDUAL_CHUNK; i < n; i++) {
-    float v = y[i] + s->res[i];
-    y[i] = v < j.lo ? j.lo : v > j.hi ? j.hi : v;
-  }
+  conv_residual_job j = {y, s->res, (size_t)s->res_count, s->res_lo, s->res_hi};
+  conv_parallelize(pool, conv_residual_task, &j,
+                   (j.n + CONV_RESIDUAL_CHUNK - 1) / CONV_RESIDUAL_CHUNK);
 }
 
 static const char *conv_xnn_path(const conv_state *s, int64_t c) {
@@ -1055,6 +1064,17 @@ static const char *conv_path(const void *state) {
   return ((const conv_state *)state)->path;
 }
 
+/* Packed at load for an own AVX-512 kernel, whose epilogue adds R. */
+static bool conv_residual_ok(const void *state) {
+#ifdef ONNXI_HAVE_IGEMM
+  const conv_state *s = state;
+  return s->ig || s->gr;
+#else
+  (void)state;
+  return false;
+#endif
+}
+
 const op_kernel op_conv = {
     .name = "Conv",
     .state_size = sizeof(conv_state),
@@ -1066,6 +1086,7 @@ const op_kernel op_conv = {
     .run = conv_run,
     .release = conv_release,
     .path = conv_path,
+    .residual_ok = conv_residual_ok,
 };
 
 const op_kernel op_conv_transpose = {

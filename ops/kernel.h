@@ -94,6 +94,10 @@ typedef struct op_kernel {
   /* Kernel path the current plan took ("xnn-conv", "blas-im2col", "ref"...)
    * for profiles; NULL hook or NULL result: not reported. */
   const char *(*path)(const void *state);
+  /* OP_KERNEL_RESIDUAL kernels: whether folding the Add in pays here (Conv:
+   * only its own AVX-512 kernels add R in their epilogue; elsewhere the fold
+   * would be one more pass, as the Add is). */
+  bool (*residual_ok)(const void *state);
 } op_kernel;
 
 /* The dispatch table generated from interp/op_list.inc; NULL for ops that
