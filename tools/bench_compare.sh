@@ -17,6 +17,9 @@
 #   --threads "1 2"  thread counts (default "1 2")
 #   --runs N         timed runs per measurement (default 20)
 #   --warmup N       untimed runs before them (default 3)
+#   --warmup-ms T    ... and more until they took T ms, for both engines
+#                    (default 500, TFLite's warmup_min_secs: on this VM both
+#                    engines' runs in their first few hundred ms are slower)
 #   --rounds R       alternating repetitions per model and thread count; the
 #                    table shows the median over rounds (default 1)
 #   --batch B        batch size (default 1)
@@ -37,18 +40,19 @@ DEFAULT_MODELS=(resnet50 resnet18 resnext50_32x4d mobilenet_v2 mobilenet_v3_larg
                 shufflenet_v2_x1_0 efficientnet_b0 regnet_y_400mf)
 
 log() { echo "bench_compare.sh: $*" >&2; }
-usage() { sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
-threads="1 2" runs=20 warmup=3 rounds=1 batch=1 out="" smoke=0 tv=0 models=()
+threads="1 2" runs=20 warmup=3 warmup_ms=500 rounds=1 batch=1 out="" smoke=0 tv=0 models=()
 is_count() { [[ $1 =~ ^[0-9]+$ ]]; }
 while [ $# -gt 0 ]; do
   case $1 in
-    --threads|--runs|--warmup|--rounds|--batch|--out)
+    --threads|--runs|--warmup|--warmup-ms|--rounds|--batch|--out)
       [ $# -ge 2 ] || { log "$1 needs a value"; usage; }
       case $1 in
         --threads) threads=$2 ;;
         --runs) runs=$2 ;;
         --warmup) warmup=$2 ;;
+        --warmup-ms) warmup_ms=$2 ;;
         --rounds) rounds=$2 ;;
         --batch) batch=$2 ;;
         --out) out=$2 ;;
@@ -62,13 +66,14 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ $smoke -eq 1 ]; then
-  threads=1 runs=3 warmup=1 rounds=1
+  threads=1 runs=3 warmup=1 warmup_ms=0 rounds=1
 fi
 is_positive() { is_count "$1" && [ "$1" -ge 1 ]; }
 for v in "$runs" "$rounds" "$batch"; do
   is_positive "$v" || { log "--runs, --rounds and --batch take positive integers"; exit 2; }
 done
 is_count "$warmup" || { log "--warmup takes an integer >= 0"; exit 2; }
+is_count "$warmup_ms" || { log "--warmup-ms takes an integer >= 0"; exit 2; }
 for t in $threads; do
   is_positive "$t" || { log "--threads takes positive integers ('$threads')"; exit 2; }
 done
@@ -131,11 +136,12 @@ if (cells.includes("failed")) process.exitCode = 3;
 
 run_onnxi() { # MODEL INPUTS THREADS OUT
   "$ONNXI_BINARY" bench "$1" --json --inputs "$2" --threads "$3" --runs "$runs" --warmup "$warmup" \
+    --warmup-ms "$warmup_ms" \
     >"$4" 2>"$4.err" || { log "onnxi failed on $1: $(head -c 600 "$4.err")"; rm -f "$4"; }
 }
 run_ort() { # MODEL INPUTS THREADS OUT
   node "$ONNXI_ROOT/tools/ort_bench.js" "$1" --inputs "$2" --threads "$3" --runs "$runs" \
-    --warmup "$warmup" >"$4" 2>"$4.err" || { log "onnxruntime failed on $1: $(head -c 600 "$4.err")"; rm -f "$4"; }
+    --warmup "$warmup" --warmup-ms "$warmup_ms" >"$4" 2>"$4.err" || { log "onnxruntime failed on $1: $(head -c 600 "$4.err")"; rm -f "$4"; }
 }
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -188,7 +194,7 @@ report() {
   echo
   echo "$onnxi_version; $cpu, $(nproc) cores; $(date -u '+%Y-%m-%d %H:%M UTC')."
   echo "Load average (1, 5, 15 min): $load_start at the start, $load_end at the end."
-  echo "Batch $batch; median of $runs timed runs after $warmup warm-up run(s)$([ "$rounds" -gt 1 ] && echo ", median over $rounds alternating rounds")."
+  echo "Batch $batch; median of $runs timed runs after at least $warmup warm-up run(s) and ${warmup_ms} ms of them$([ "$rounds" -gt 1 ] && echo ", median over $rounds alternating rounds")."
   echo "ratio = onnxi ms / ORT ms (below 1: onnxi faster). Load = parse + graph passes +"
   echo "session creation (onnxi) / InferenceSession.create (ORT). Peak RSS of each process;"
   echo "ORT's includes node itself ($node_rss before the model is loaded)."

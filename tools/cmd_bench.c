@@ -30,6 +30,9 @@ static const char cmd_bench_usage[] =
     "\n"
     "  --runs N               timed runs (default 20)\n"
     "  --warmup N             untimed runs before them (default 3)\n"
+    "  --warmup-ms T          ... and more until they took T ms (default 0; as\n"
+    "                         TFLite's --warmup_min_secs: on a VM the first few\n"
+    "                         hundred ms of runs are slower, for any engine)\n"
     "  --threads N            threads (default: one per core)\n"
     "  --batch B              batch size when the model's batch dim is symbolic\n"
     "  --input [NAME=]FILE    input data (.npy, .pb or image; repeatable)\n"
@@ -50,12 +53,13 @@ typedef struct bench_args {
   const char *input_files[BENCH_MAX_INPUTS];
   int n_inputs;
   const char *inputs_dir, *save_dir, *disable_passes;
-  int runs, warmup, threads, batch;
+  int runs, warmup, warmup_ms, threads, batch;
   bool json, profile;
 } bench_args;
 
 typedef struct bench_result {
   double model_ms, session_ms, first_ms;
+  int warmup_done; /* warm-up runs made: --warmup, or more for --warmup-ms */
   double *lat; /* per timed run */
   double min, median, p90, mean, max;
   double *step_ms; /* per step, summed over the profiled runs */
@@ -96,16 +100,18 @@ static int bench_input_add(bench_args *a, const char *spec) {
 /* Options taking a number; returns -1 to go on, else an exit code. */
 static int bench_number_option(bench_args *a, const char *o, const char *v) {
   int *dst = !strcmp(o, "--runs") ? &a->runs : !strcmp(o, "--warmup") ? &a->warmup
+             : !strcmp(o, "--warmup-ms") ? &a->warmup_ms
              : !strcmp(o, "--threads") ? &a->threads : &a->batch;
   int lo = dst == &a->runs || dst == &a->batch ? 1 : 0;
-  int hi = dst == &a->threads ? 1024 : dst == &a->batch ? 1 << 20 : BENCH_MAX_RUNS;
+  int hi = dst == &a->threads ? 1024 : dst == &a->batch ? 1 << 20
+           : dst == &a->warmup_ms ? 600000 : BENCH_MAX_RUNS;
   if (!bench_int_parse(v, lo, hi, dst))
     return cli_usage_error("bench", "%s: '%s' is not an integer in [%d, %d]", o, v, lo, hi);
   return -1;
 }
 
 static bool bench_takes_value(const char *o) {
-  static const char *const opts[] = {"--runs", "--warmup", "--threads", "--batch", "--input",
+  static const char *const opts[] = {"--runs", "--warmup", "--warmup-ms", "--threads", "--batch", "--input",
                                      "-i", "--inputs", "--save-inputs", "--disable-passes"};
   for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
     if (!strcmp(o, opts[i])) return true;
@@ -123,8 +129,8 @@ static int bench_args_parse(int argc, char **argv, bench_args *a) {
     if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
       fputs(cmd_bench_usage, stdout);
       return CLI_EXIT_OK;
-    } else if (!strcmp(o, "--runs") || !strcmp(o, "--warmup") || !strcmp(o, "--threads") ||
-               !strcmp(o, "--batch")) {
+    } else if (!strcmp(o, "--runs") || !strcmp(o, "--warmup") || !strcmp(o, "--warmup-ms") ||
+               !strcmp(o, "--threads") || !strcmp(o, "--batch")) {
       rc = bench_number_option(a, o, v);
     } else if (!strcmp(o, "--input") || !strcmp(o, "-i")) {
       rc = bench_input_add(a, v);
@@ -346,7 +352,13 @@ static onnxi_status bench_measure(exec_session *s, const bench_feed *f, const be
   double t0 = cli_now_ms();
   onnxi_status st = bench_run_once(s, f, err);
   r->first_ms = cli_now_ms() - t0;
-  for (int i = 0; st == ONNXI_OK && i < a->warmup; i++) st = bench_run_once(s, f, err);
+  double w0 = cli_now_ms();
+  r->warmup_done = 0;
+  while (st == ONNXI_OK && r->warmup_done < BENCH_MAX_RUNS &&
+         (r->warmup_done < a->warmup || cli_now_ms() - w0 < a->warmup_ms)) {
+    st = bench_run_once(s, f, err);
+    r->warmup_done++;
+  }
   for (int i = 0; st == ONNXI_OK && i < a->runs; i++) {
     t0 = cli_now_ms();
     st = bench_run_once(s, f, err);
@@ -435,13 +447,15 @@ static void bench_json_print(FILE *out, const bench_args *a, exec_session *s, co
   bench_json_string(out, a->model);
   fprintf(out,
           ",\n  \"threads\": %d,\n  \"batch\": %" PRId64 ",\n  \"runs\": %d,\n  \"warmup\": %d,\n"
+          "  \"warmup_ms\": %d,\n"
           "  \"load_ms\": %.3f,\n  \"model_load_ms\": %.3f,\n  \"session_create_ms\": %.3f,\n"
           "  \"first_run_ms\": %.3f,\n"
           "  \"latency_ms\": {\"min\": %.3f, \"median\": %.3f, \"p90\": %.3f, \"mean\": %.3f, "
           "\"max\": %.3f},\n"
           "  \"throughput_ips\": %.3f,\n  \"peak_rss_bytes\": %" PRIu64 ",\n"
           "  \"arena_bytes\": %zu,\n  \"pinned_bytes\": %zu,\n  \"steps\": %d",
-          r->threads, r->batch, a->runs, a->warmup, r->model_ms + r->session_ms, r->model_ms,
+          r->threads, r->batch, a->runs, r->warmup_done, a->warmup_ms, r->model_ms + r->session_ms,
+          r->model_ms,
           r->session_ms, r->first_ms, r->min, r->median, r->p90, r->mean, r->max,
           r->median > 0 ? (double)r->batch * 1e3 / r->median : 0, r->peak_rss, r->arena_bytes,
           r->pinned_bytes, (int)exec_session_step_count(s));
@@ -456,7 +470,7 @@ static void bench_text_print(FILE *out, const bench_args *a, const bench_result 
           r->model_ms + r->session_ms, r->model_ms, r->session_ms);
   fprintf(out, "first run:  %.2f ms (planning included)\n", r->first_ms);
   fprintf(out, "latency:    min %.3f ms, median %.3f ms, p90 %.3f ms, mean %.3f ms (%d runs, %d warm-up)\n",
-          r->min, r->median, r->p90, r->mean, a->runs, a->warmup);
+          r->min, r->median, r->p90, r->mean, a->runs, r->warmup_done);
   fprintf(out, "throughput: %.2f images/s\n", r->median > 0 ? (double)r->batch * 1e3 / r->median : 0);
   fprintf(out, "memory:     peak RSS %.1f MB, arena %.2f MB, inputs+outputs %.2f MB\n",
           (double)r->peak_rss / 1e6, (double)r->arena_bytes / 1e6, (double)r->pinned_bytes / 1e6);

@@ -1,14 +1,16 @@
 // onnxruntime-node's side of tools/bench_compare.sh: the figures of
 // `onnxi bench --json`, measured the same way, as one JSON object.
 //
-//   node tools/ort_bench.js MODEL --inputs DIR [--threads N] [--warmup N] [--runs N]
+//   node tools/ort_bench.js MODEL --inputs DIR [--threads N] [--warmup N]
+//                           [--warmup-ms T] [--runs N]
 //
 // DIR holds one NAME.npy per model input (NAME with anything but
 // [A-Za-z0-9_.-] turned into '_'), as `onnxi bench --save-inputs DIR` writes
 // them, so both engines run the same data. Session: intraOpNumThreads N,
 // interOpNumThreads 1, sequential execution, all graph optimizations, CPU.
 // load_ms is InferenceSession.create; first_run_ms the first run; latency over
-// --runs runs after --warmup untimed ones. peak_rss_bytes is the process's
+// --runs runs after --warmup untimed ones (and more until they took
+// --warmup-ms, as onnxi bench does). peak_rss_bytes is the process's
 // maxRSS (node itself included; baseline_rss_bytes is the figure before the
 // model is loaded). onnxruntime-node comes from ONNXI_NPM_DIR (default build/npm).
 'use strict';
@@ -28,22 +30,24 @@ const NPY_TYPES = {
 };
 
 function usage() {
-  console.error('usage: node tools/ort_bench.js MODEL --inputs DIR [--threads N] [--warmup N] [--runs N]');
+  console.error('usage: node tools/ort_bench.js MODEL --inputs DIR [--threads N] [--warmup N] [--warmup-ms T] [--runs N]');
   return 2;
 }
 
 function argsParse(argv) {
-  const a = { model: null, inputs: null, threads: 1, warmup: 3, runs: 20 };
+  const a = { model: null, inputs: null, threads: 1, warmup: 3, warmupMs: 0, runs: 20 };
   for (let i = 0; i < argv.length; i++) {
     const o = argv[i];
-    if (o === '--inputs' || o === '--threads' || o === '--warmup' || o === '--runs') {
+    if (o === '--inputs' || o === '--threads' || o === '--warmup' || o === '--warmup-ms' ||
+        o === '--runs') {
       const v = argv[++i];
       if (v === undefined) return null;
       if (o === '--inputs') a.inputs = v;
       else {
         const n = Number(v);
-        if (!Number.isInteger(n) || n < (o === '--warmup' ? 0 : 1)) return null;
-        a[o.slice(2)] = n;
+        if (!Number.isInteger(n) || n < (o.startsWith('--warmup') ? 0 : 1)) return null;
+        if (o === '--warmup-ms') a.warmupMs = n;
+        else a[o.slice(2)] = n;
       }
     } else if (o.startsWith('-') || a.model) {
       return null;
@@ -119,7 +123,12 @@ async function main(argv) {
   t0 = performance.now();
   await session.run(feeds);
   const firstMs = performance.now() - t0;
-  for (let i = 0; i < a.warmup; i++) await session.run(feeds);
+  let warmupDone = 0;
+  const w0 = performance.now();
+  while (warmupDone < a.warmup || performance.now() - w0 < a.warmupMs) {
+    await session.run(feeds);
+    warmupDone++;
+  }
   const lat = [];
   for (let i = 0; i < a.runs; i++) {
     t0 = performance.now();
@@ -134,7 +143,8 @@ async function main(argv) {
     threads: a.threads,
     batch,
     runs: a.runs,
-    warmup: a.warmup,
+    warmup: warmupDone,
+    warmup_ms: a.warmupMs,
     load_ms: round3(loadMs),
     first_run_ms: round3(firstMs),
     latency_ms: Object.fromEntries(Object.entries(s).map(([k, v]) => [k, round3(v)])),
