@@ -19,15 +19,10 @@ enum {
 
 struct conv_grouped {
   int64_t c, cg, kh, kw, taps, blocks;
-  float lo, hi;
   float *w;    /* [block][tap][j < cg][16]: lane l of block b is channel 16b + l */
   float *bias; /* [blocks * 16], zero past c */
   float *zero; /* blocks * 16 zeros: the input of every tap in the padding */
-  conv_gemm_shape sh;
-  const float *x;
-  float *y;
-  const float *res; /* NULL, or added to Y before the clamp (a fused residual Add) */
-  int64_t pixels, tiles, mr, chunks;
+  conv_tiles t;
 };
 
 bool conv_grouped_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw) {
@@ -83,14 +78,7 @@ onnxi_status conv_grouped_create(const op_context *ctx, const float *w, const in
 
 void conv_grouped_setup(conv_grouped *g, const conv_gemm_shape *sh, const float *x, float *y,
                         const float *res, float lo, float hi) {
-  g->sh = *sh;
-  g->x = x;
-  g->y = y;
-  g->res = res;
-  g->lo = lo, g->hi = hi;
-  g->pixels = sh->n * sh->oh * sh->ow;
-  g->mr = conv_igemm_tile_rows(g->pixels);
-  g->tiles = (g->pixels + g->mr - 1) / g->mr;
+  conv_tiles_bind(&g->t, sh, x, y, res, lo, hi);
 }
 
 #define GR_TARGET __attribute__((target("avx512f"), always_inline)) static inline
@@ -140,8 +128,8 @@ GR_TARGET void gr_block(const conv_grouped *g, const float *const *a, int64_t of
     }
   }
   /* max(lo, v) then min(hi, v): NaN propagates, as in conv_igemm.c */
-  __m512 lo = _mm512_set1_ps(g->lo), hi = _mm512_set1_ps(g->hi);
-  const float *res = g->res ? g->res + (y - g->y) : NULL;
+  __m512 lo = _mm512_set1_ps(g->t.lo), hi = _mm512_set1_ps(g->t.hi);
+  const float *res = g->t.res ? g->t.res + (y - g->t.y) : NULL;
   GR_EACH_ROW(GR_STORE)
 }
 
@@ -173,14 +161,14 @@ static gr_block_fn gr_block_for(int64_t mr, int64_t cg) {
 /* Pixel tile `tile` over channel blocks [b0, b1), its pointers built once. */
 static void gr_run_tile(const conv_grouped *g, int64_t tile, int64_t b0, int64_t b1) {
   const float *a[CONV_IGEMM_MAX_TAPS * GR_MR];
-  int64_t px = tile * g->mr, rows = g->pixels - px < g->mr ? g->pixels - px : g->mr;
-  conv_igemm_pointers(&g->sh, g->kh, g->kw, g->x, g->c, g->zero, px, rows, a);
-  gr_block_fn fn = gr_block_for(g->mr, g->cg);
+  int64_t px = tile * g->t.mr, rows = g->t.pixels - px < g->t.mr ? g->t.pixels - px : g->t.mr;
+  conv_igemm_pointers(&g->t.sh, g->kh, g->kw, g->t.x, g->c, g->zero, px, rows, a);
+  gr_block_fn fn = gr_block_for(g->t.mr, g->cg);
   size_t block_floats = (size_t)(g->taps * g->cg * GR_LANES);
   for (int64_t blk = b0; blk < b1; blk++) {
     int64_t off = blk * GR_LANES, n = g->c - off < GR_LANES ? g->c - off : GR_LANES;
     __mmask16 mask = n == GR_LANES ? 0xffff : (__mmask16)((1u << n) - 1);
-    fn(g, a, off, g->w + (size_t)blk * block_floats, g->bias + off, g->y + px * g->c + off,
+    fn(g, a, off, g->w + (size_t)blk * block_floats, g->bias + off, g->t.y + px * g->c + off,
        rows, mask);
   }
 }
@@ -190,9 +178,9 @@ static void gr_run_tile(const conv_grouped *g, int64_t tile, int64_t b0, int64_t
  * around (conv_igemm.c splits them the same way). */
 static void gr_task_chunk(void *arg, size_t chunk) {
   const conv_grouped *g = arg;
-  int64_t nb = g->blocks, items = g->tiles * nb;
-  int64_t w0 = (int64_t)chunk * items / g->chunks;
-  int64_t w1 = (int64_t)(chunk + 1) * items / g->chunks;
+  int64_t nb = g->blocks, items = g->t.tiles * nb;
+  int64_t w0 = (int64_t)chunk * items / g->t.chunks;
+  int64_t w1 = (int64_t)(chunk + 1) * items / g->t.chunks;
   if (w1 <= w0) return;
   for (int64_t t = w0 / nb; t <= (w1 - 1) / nb; t++) {
     int64_t b0 = w0 - t * nb, b1 = w1 - t * nb;
@@ -201,7 +189,7 @@ static void gr_task_chunk(void *arg, size_t chunk) {
 }
 
 void conv_grouped_run(conv_grouped *g, pthreadpool_t pool) {
-  conv_igemm_chunks_run(pool, g->tiles * g->blocks, &g->chunks, gr_task_chunk, g);
+  conv_igemm_chunks_run(pool, g->t.tiles * g->blocks, &g->t.chunks, gr_task_chunk, g);
 }
 
 #endif

@@ -39,19 +39,13 @@ struct conv_igemm {
   int64_t c, m, kh, kw, taps, panels;
   bool row_mode;
   int64_t ktaps, klen; /* pointers per pixel and floats per pointer */
-  float lo, hi;
   float *w;    /* [panel][tap][c][IG_NR], zero past m */
   float *bias; /* [panel * IG_NR], zero past m */
   float *zero; /* klen zeros: the input of every tap in the padding */
   float *xp;   /* row mode: X padded to iwp pixels per row */
   size_t xp_cap;
   int64_t iwp;
-  conv_gemm_shape sh;
-  const float *x;
-  float *y;
-  const float *res; /* NULL, or added to Y before the clamp (a fused residual Add) */
-  int64_t pixels, tiles, mr; /* mr: pixels per tile for this plan */
-  int64_t chunks;            /* pixel-tile runs, one per thread */
+  conv_tiles t;
   bool panel_outer;
 };
 
@@ -138,7 +132,7 @@ bool conv_igemm_fits(const conv_igemm *g, const conv_gemm_shape *sh) {
 
 /* Row mode's padded copy of X: [n][ih][iwp][c], iwp spanning every window. */
 static onnxi_status ig_setup_rows(const op_context *ctx, conv_igemm *g) {
-  const conv_gemm_shape *s = &g->sh;
+  const conv_gemm_shape *s = &g->t.sh;
   g->iwp = (s->ow - 1) * s->sw + g->kw;
   size_t need = (size_t)(s->n * s->ih * g->iwp * g->c);
   if (need <= g->xp_cap) return ONNXI_OK;
@@ -152,11 +146,11 @@ static onnxi_status ig_setup_rows(const op_context *ctx, conv_igemm *g) {
 }
 
 static void ig_rows_fill(const conv_igemm *g) {
-  const conv_gemm_shape *s = &g->sh;
+  const conv_gemm_shape *s = &g->t.sh;
   size_t c = (size_t)g->c;
   for (int64_t r = 0; r < s->n * s->ih; r++) {
     float *dst = g->xp + (size_t)(r * g->iwp) * c;
-    const float *src = g->x + (size_t)(r * s->iw) * c;
+    const float *src = g->t.x + (size_t)(r * s->iw) * c;
     int64_t lo = s->pl < g->iwp ? s->pl : g->iwp;
     int64_t n = s->iw < g->iwp - lo ? s->iw : g->iwp - lo;
     memset(dst, 0, sizeof(float) * (size_t)lo * c);
@@ -167,24 +161,31 @@ static void ig_rows_fill(const conv_igemm *g) {
 
 onnxi_status conv_igemm_setup(const op_context *ctx, conv_igemm *g, const conv_gemm_shape *sh,
                               const float *x, float *y, const float *res, float lo, float hi) {
-  g->sh = *sh;
-  g->x = x;
-  g->y = y;
-  g->res = res;
-  g->lo = lo, g->hi = hi;
-  g->pixels = sh->n * sh->oh * sh->ow;
-  g->mr = conv_igemm_tile_rows(g->pixels);
-  g->tiles = (g->pixels + g->mr - 1) / g->mr;
+  conv_tiles_bind(&g->t, sh, x, y, res, lo, hi);
   g->panel_outer = sizeof(float) * (size_t)(g->taps * g->c * IG_NR * g->panels) >
                    IG_PANEL_OUTER_BYTES;
   return g->row_mode ? ig_setup_rows(ctx, g) : ONNXI_OK;
 }
 
-int64_t conv_igemm_tile_rows(int64_t pixels) {
+/* Pixels per tile for a plan of this many output pixels: 12, or 7 where
+ * 12 would waste rows (7x7 maps). */
+static int64_t ig_tile_rows(int64_t pixels) {
   /* the 7-row tile is ~8% slower per row: take it where it saves more */
   int64_t big = (pixels + IG_MR - 1) / IG_MR * IG_MR;
   int64_t small = (pixels + IG_MR_SMALL - 1) / IG_MR_SMALL * IG_MR_SMALL;
   return small * 108 < big * 100 ? IG_MR_SMALL : IG_MR;
+}
+
+void conv_tiles_bind(conv_tiles *t, const conv_gemm_shape *sh, const float *x, float *y,
+                     const float *res, float lo, float hi) {
+  t->sh = *sh;
+  t->x = x;
+  t->y = y;
+  t->res = res;
+  t->lo = lo, t->hi = hi;
+  t->pixels = sh->n * sh->oh * sh->ow;
+  t->mr = ig_tile_rows(t->pixels);
+  t->tiles = (t->pixels + t->mr - 1) / t->mr;
 }
 
 /* One division per tile: the pixel walk steps x, then y, then the image. */
@@ -223,7 +224,7 @@ void conv_igemm_pointers(const conv_gemm_shape *s, int64_t kh, int64_t kw, const
 
 /* Row mode's pointers: one per kernel row, into the padded copy. */
 static void ig_pointers_rows(const conv_igemm *g, int64_t p0, int64_t rows, const float **a) {
-  const conv_gemm_shape *s = &g->sh;
+  const conv_gemm_shape *s = &g->t.sh;
   int64_t pix = s->oh * s->ow, n = p0 / pix, oy = (p0 % pix) / s->ow, ox = p0 % s->ow;
   for (int64_t r = 0; r < IG_MR; r++) {
     for (int64_t ky = 0; ky < g->kh; ky++) {
@@ -260,7 +261,7 @@ IG_TARGET void ig_tile(const conv_igemm *g, const float *const *a, const float *
   __m512 b0 = _mm512_load_ps(bias), b1 = nv == 2 ? _mm512_load_ps(bias + 16) : b0;
   /* the residual rows the epilogue adds are cold (written layers ago):
    * ask for them now, so they arrive while the FMAs run */
-  const float *res = g->res ? g->res + (y - g->y) : NULL;
+  const float *res = g->t.res ? g->t.res + (y - g->t.y) : NULL;
   for (int64_t r = 0; res && r < rows; r++) {
     _mm_prefetch((const char *)(res + r * g->m), _MM_HINT_T0);
     if (nv == 2) _mm_prefetch((const char *)(res + r * g->m + 16), _MM_HINT_T0);
@@ -280,7 +281,7 @@ IG_TARGET void ig_tile(const conv_igemm *g, const float *const *a, const float *
   }
   /* max(lo, v) then min(hi, v): x86 returns the second operand on NaN, so
    * NaN propagates as it does in the reference kernel */
-  __m512 lo = _mm512_set1_ps(g->lo), hi = _mm512_set1_ps(g->hi);
+  __m512 lo = _mm512_set1_ps(g->t.lo), hi = _mm512_set1_ps(g->t.hi);
   __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
   __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
   /* every residual load before the first store: Y and R rows often sit at
@@ -317,24 +318,24 @@ IG_TILE_FN(ig_tile_7x16, IG_MR_SMALL, 1)
 static void ig_run_tile(const conv_igemm *g, int64_t tile, int64_t p0, int64_t p1,
                         int64_t pass, int64_t pass_tiles) {
   const float *a[IG_MAX_TAPS * IG_MR];
-  int64_t px = tile * g->mr, rows = g->pixels - px < g->mr ? g->pixels - px : g->mr;
+  int64_t px = tile * g->t.mr, rows = g->t.pixels - px < g->t.mr ? g->t.pixels - px : g->t.mr;
   int64_t steps = g->ktaps * g->klen, panel_floats = steps * IG_NR;
   if (g->row_mode)
     ig_pointers_rows(g, px, rows, a);
   else
-    conv_igemm_pointers(&g->sh, g->kh, g->kw, g->x, g->c, g->zero, px, rows, a);
+    conv_igemm_pointers(&g->t.sh, g->kh, g->kw, g->t.x, g->c, g->zero, px, rows, a);
   for (int64_t panel = p0; panel < p1; panel++) {
     int64_t o0 = panel * IG_NR, cols = g->m - o0 < IG_NR ? g->m - o0 : IG_NR;
     const float *w = g->w + (size_t)(panel * panel_floats);
     const float *bias = g->bias + o0;
-    float *y = g->y + px * g->m + o0;
+    float *y = g->t.y + px * g->m + o0;
     const char *pf = (const char *)w;
     int64_t pfs = 0;
     if (pass_tiles && panel + 1 < g->panels) {
       pfs = (int64_t)sizeof(float) * IG_NR / pass_tiles;
       pf = (const char *)(w + panel_floats) + pass * steps * pfs;
     }
-    if (g->mr == IG_MR)
+    if (g->t.mr == IG_MR)
       (cols > 16 ? ig_tile_12x32 : ig_tile_12x16)(g, a, w, bias, y, rows, cols, pf, pfs);
     else
       (cols > 16 ? ig_tile_7x32 : ig_tile_7x16)(g, a, w, bias, y, rows, cols, pf, pfs);
@@ -352,13 +353,13 @@ static void ig_run_tile(const conv_igemm *g, int64_t tile, int64_t p0, int64_t p
  * panel-outer walks take their share of the next panel into L2 as they go. */
 static void ig_task_chunk(void *arg, size_t chunk) {
   const conv_igemm *g = arg;
-  int64_t items = g->tiles * g->panels, np = g->panels;
-  int64_t w0 = (int64_t)chunk * items / g->chunks;
-  int64_t w1 = (int64_t)(chunk + 1) * items / g->chunks;
+  int64_t items = g->t.tiles * g->panels, np = g->panels;
+  int64_t w0 = (int64_t)chunk * items / g->t.chunks;
+  int64_t w1 = (int64_t)(chunk + 1) * items / g->t.chunks;
   if (w1 <= w0) return;
-  if (g->panel_outer && g->tiles < IG_SPLIT_PANELS_TILES * g->chunks) {
+  if (g->panel_outer && g->t.tiles < IG_SPLIT_PANELS_TILES * g->t.chunks) {
     for (int64_t w = w0; w < w1; w++)
-      ig_run_tile(g, w % g->tiles, w / g->tiles, w / g->tiles + 1, w % g->tiles, g->tiles);
+      ig_run_tile(g, w % g->t.tiles, w / g->t.tiles, w / g->t.tiles + 1, w % g->t.tiles, g->t.tiles);
     return;
   }
   int64_t t0 = w0 / np, t1 = (w1 - 1) / np;
@@ -388,7 +389,7 @@ void conv_igemm_chunks_run(pthreadpool_t pool, int64_t items, int64_t *chunks,
 
 void conv_igemm_run(conv_igemm *g, pthreadpool_t pool) {
   if (g->row_mode) ig_rows_fill(g);
-  conv_igemm_chunks_run(pool, g->tiles * g->panels, &g->chunks, ig_task_chunk, g);
+  conv_igemm_chunks_run(pool, g->t.tiles * g->panels, &g->t.chunks, ig_task_chunk, g);
 }
 
 #endif

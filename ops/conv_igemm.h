@@ -25,6 +25,23 @@
 
 typedef struct conv_igemm conv_igemm;
 
+/* One plan's binding, shared by the own conv kernels (this one and
+ * conv_grouped.c): geometry, buffers, the folded residual and the clamp,
+ * and the pixel tiling. */
+typedef struct conv_tiles {
+  conv_gemm_shape sh;
+  const float *x;
+  float *y;
+  const float *res; /* NULL, or added to Y before the clamp (a folded residual Add) */
+  float lo, hi;
+  int64_t pixels, tiles, mr; /* mr: pixels per tile, 12 or 7 (7x7 maps) */
+  int64_t chunks;            /* runs of work items, one per thread */
+} conv_tiles;
+
+/* Fills t for one plan; the tile size follows from the pixel count. */
+void conv_tiles_bind(conv_tiles *t, const conv_gemm_shape *sh, const float *x, float *y,
+                     const float *res, float lo, float hi);
+
 enum {
   CONV_IGEMM_MR = 12,       /* output pixels per tile, at the most */
   CONV_IGEMM_MAX_TAPS = 64, /* a tile's pointer table lives on the stack */
@@ -58,9 +75,6 @@ void conv_igemm_run(conv_igemm *g, pthreadpool_t pool);
  * the tasks split the items by it. Shared with conv_grouped.c. */
 void conv_igemm_chunks_run(pthreadpool_t pool, int64_t items, int64_t *chunks,
                            pthreadpool_task_1d_t task, void *arg);
-/* Pixels per tile for a plan of this many output pixels: 12, or 7 where
- * 12 would waste rows (7x7 maps). Shared with conv_grouped.c. */
-int64_t conv_igemm_tile_rows(int64_t pixels);
 /* The input pixel of each filter tap for output pixels [p0, p0 + rows),
  * tap-major: a[tap * CONV_IGEMM_MR + r] points at channel 0 of X's pixel
  * (c floats per pixel), or at `zero` in the padding. Rows from `rows` to
