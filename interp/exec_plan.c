@@ -328,25 +328,40 @@ static onnxi_status plan_outputs_bind(exec_session *s, exec_plan *p, onnxi_error
 
 /* --- residual fusion ------------------------------------------------------------------- */
 
-/* The step writing tensor t, or -1. */
-static int32_t plan_producer_step(const exec_plan *p, int32_t t, int32_t before) {
-  for (int32_t si = before - 1; si >= 0; si--)
-    for (int32_t k = 0; k < p->steps[si].n_out; k++)
-      if (p->steps[si].outs[k] == t) return si;
-  return -1;
+/* Per-tensor facts the fold needs, gathered in one pass so that a hostile
+ * graph of many Adds costs O(steps), not O(steps^2). Step indices are the
+ * plan's before the fold; the fold rebuilds the step list once at the end. */
+typedef struct plan_fold {
+  int32_t *prod;    /* step writing each tensor, or -1 */
+  int32_t *readers; /* step inputs reading each tensor; views and graph outputs count too */
+  int32_t *hoist;   /* per step: a reorder step to move before it, or -1 */
+  bool *dropped;    /* per step: an Add folded away, or a reorder hoisted elsewhere */
+} plan_fold;
+
+static void plan_fold_free(plan_fold *f) {
+  free(f->prod), free(f->readers), free(f->hoist), free(f->dropped);
 }
 
-/* Whether tensor t is read only by step `reader`: no other step, no view,
- * not a graph output. */
-static bool plan_sole_reader(const exec_session *s, const exec_plan *p, int32_t t,
-                             int32_t reader) {
-  for (int32_t i = 0; i < s->model->graph.n_outputs; i++)
-    if (p->output_tensor[i] == t) return false;
-  for (int32_t u = 0; u < p->n_tensors; u++)
-    if (p->tensors[u].view_of == t) return false;
-  for (int32_t si = 0; si < p->n_steps; si++)
-    for (int32_t k = 0; si != reader && k < p->steps[si].n_in; k++)
-      if (p->steps[si].ins[k] == t) return false;
+static bool plan_fold_init(const exec_session *s, const exec_plan *p, plan_fold *f) {
+  size_t nt = (size_t)p->n_tensors + 1, ns = (size_t)p->n_steps + 1;
+  f->prod = malloc(sizeof(int32_t) * nt);
+  f->readers = calloc(nt, sizeof(int32_t));
+  f->hoist = malloc(sizeof(int32_t) * ns);
+  f->dropped = calloc(ns, sizeof(bool));
+  if (!f->prod || !f->readers || !f->hoist || !f->dropped) return false;
+  for (int32_t t = 0; t < p->n_tensors; t++) {
+    f->prod[t] = -1;
+    if (p->tensors[t].view_of != IR_NONE) f->readers[p->tensors[t].view_of]++;
+  }
+  for (int32_t i = 0; i < s->model->graph.n_outputs; i++) f->readers[p->output_tensor[i]]++;
+  for (int32_t si = 0; si < p->n_steps; si++) {
+    const exec_step *st = &p->steps[si];
+    f->hoist[si] = -1;
+    for (int32_t k = 0; k < st->n_out; k++)
+      if (st->outs[k] != IR_NONE) f->prod[st->outs[k]] = si;
+    for (int32_t k = 0; k < st->n_in; k++)
+      if (st->ins[k] != IR_NONE) f->readers[st->ins[k]]++;
+  }
   return true;
 }
 
@@ -357,35 +372,27 @@ static bool plan_same_shape(const op_tensor *a, const op_tensor *b) {
   return true;
 }
 
-static bool plan_is_input(const exec_session *s, int32_t t) {
-  for (int32_t i = 0; i < s->model->graph.n_inputs; i++)
-    if (s->model->graph.inputs[i] == t) return true;
-  return false;
-}
-
-/* Whether tensor t exists before step `sc` runs: a graph input, written by
- * an earlier step, or a layout reorder of such a tensor planned later
- * (reorders are planned where first needed: plan_residual_fuse moves it). */
-static bool plan_ready_before(const exec_session *s, const exec_plan *p, int32_t t, int32_t sc) {
-  if (plan_is_input(s, t) || plan_producer_step(p, t, sc) >= 0) return true;
-  int32_t sr = plan_producer_step(p, t, p->n_steps);
-  if (sr < 0 || p->steps[sr].node != IR_NONE) return false;
-  int32_t src = p->steps[sr].ins[0];
-  return plan_is_input(s, src) || plan_producer_step(p, src, sc) >= 0;
-}
-
-/* Moves step `from` (> to) to index `to`, shifting the steps between. */
-static void plan_step_move(exec_plan *p, int32_t from, int32_t to) {
-  exec_step moved = p->steps[from];
-  memmove(&p->steps[to + 1], &p->steps[to], sizeof moved * (size_t)(from - to));
-  p->steps[to] = moved;
+/* Whether tensor t exists before step sc runs: a graph input or constant
+ * (no step writes it), written by an earlier step, or a layout reorder of
+ * such a tensor planned later (reorders are planned where first needed;
+ * *hoist gets that reorder step, to move before sc). */
+static bool plan_ready_before(const exec_plan *p, const plan_fold *f, int32_t t, int32_t sc,
+                              int32_t *hoist) {
+  int32_t sr = f->prod[t];
+  *hoist = -1;
+  if (sr < sc) return true;
+  if (p->steps[sr].node != IR_NONE || f->dropped[sr]) return false;
+  if (f->prod[p->steps[sr].ins[0]] >= sc) return false;
+  *hoist = sr;
+  return true;
 }
 
 /* Conv step for Add step `sa` to fold into: input k is a float Conv output
- * read by nothing else, from a Conv without its own clamp, and the other
- * input (same shape: no broadcasting) exists before that Conv runs. */
-static int32_t plan_residual_match(const exec_session *s, const exec_plan *p, int32_t sa,
-                                   int32_t *k_out) {
+ * read by nothing else, from a Conv without its own clamp and packed for a
+ * kernel that adds R itself, and the other input R (same shape: no
+ * broadcasting) exists before that Conv runs. */
+static int32_t plan_residual_match(const exec_session *s, const exec_plan *p, const plan_fold *f,
+                                   int32_t sa, int32_t *k_out, int32_t *hoist) {
   const exec_step *a = &p->steps[sa];
   const ir_graph *g = &s->model->graph;
   if (a->node == IR_NONE || g->nodes[a->node].op != IR_OP_ADD || a->n_in != 2 || a->n_out != 1)
@@ -393,12 +400,12 @@ static int32_t plan_residual_match(const exec_session *s, const exec_plan *p, in
   const op_tensor *y = &p->tensors[a->outs[0]].t;
   for (int32_t k = 0; k < 2; k++) {
     int32_t t = a->ins[k], r = a->ins[1 - k];
-    if (t == IR_NONE || r == IR_NONE || t == r) continue;
+    if (t == IR_NONE || r == IR_NONE || t == r || f->readers[t] != 1) continue;
     const op_tensor *x = &p->tensors[t].t, *res = &p->tensors[r].t;
     if (x->is_const || res->is_const || x->dtype != ONNXI_DTYPE_FLOAT ||
         !plan_same_shape(x, res) || !plan_same_shape(x, y))
       continue;
-    int32_t sc = plan_producer_step(p, t, sa);
+    int32_t sc = f->prod[t];
     if (sc < 0 || p->steps[sc].node == IR_NONE || p->steps[sc].fused != IR_NONE ||
         p->steps[sc].n_out != 1 || p->steps[sc].n_in > 3)
       continue;
@@ -408,12 +415,27 @@ static int32_t plan_residual_match(const exec_session *s, const exec_plan *p, in
         (ck->residual_ok && !ck->residual_ok(s->states[p->steps[sc].node])) ||
         ir_node_attr(conv, "onnxi.clamp_min") || ir_node_attr(conv, "onnxi.clamp_max"))
       continue;
-    if (!plan_ready_before(s, p, r, sc)) continue; /* R is computed later */
-    if (!plan_sole_reader(s, p, t, sa)) continue;
+    if (!plan_ready_before(p, f, r, sc, hoist)) continue; /* R is computed later */
     *k_out = k;
     return sc;
   }
   return -1;
+}
+
+/* The step list without the folded Adds, hoisted reorders just before the
+ * Conv that needs them (into a copy: a hoist moves a later step earlier). */
+static bool plan_fold_rebuild(exec_plan *p, const plan_fold *f) {
+  exec_step *out = malloc(sizeof *out * (size_t)(p->n_steps + 1));
+  if (!out) return false;
+  int32_t n = 0;
+  for (int32_t si = 0; si < p->n_steps; si++) {
+    if (f->hoist[si] >= 0) out[n++] = p->steps[f->hoist[si]];
+    if (!f->dropped[si]) out[n++] = p->steps[si];
+  }
+  memcpy(p->steps, out, sizeof *out * (size_t)n);
+  p->n_steps = n;
+  free(out);
+  return true;
 }
 
 /* Add(Conv(...), R) [with the Add's clamp] becomes one Conv step that adds
@@ -423,28 +445,39 @@ static int32_t plan_residual_match(const exec_session *s, const exec_plan *p, in
 static onnxi_status plan_residual_fuse(exec_session *s, exec_plan *p, onnxi_error *err) {
   const char *env = getenv("ONNXI_FUSE_RESIDUAL");
   if (env && !strcmp(env, "0")) return ONNXI_OK;
+  plan_fold f;
+  if (!plan_fold_init(s, p, &f)) {
+    plan_fold_free(&f);
+    return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory planning");
+  }
+  bool any = false;
   for (int32_t sa = 0; sa < p->n_steps; sa++) {
-    int32_t k, sc = plan_residual_match(s, p, sa, &k);
+    int32_t k, hoist, sc = plan_residual_match(s, p, &f, sa, &k, &hoist);
     if (sc < 0) continue;
-    int32_t r = p->steps[sa].ins[1 - k], sr = plan_producer_step(p, r, sa);
-    if (sr > sc) { /* R's reorder: before the Conv now */
-      plan_step_move(p, sr, sc);
-      sc++;
-    }
     exec_step *c = &p->steps[sc], *a = &p->steps[sa];
     int32_t *ins = arena_alloc(&p->consts, sizeof(int32_t) * 4, 4);
-    if (!ins) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory planning");
+    if (!ins) {
+      plan_fold_free(&f);
+      return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory planning");
+    }
     for (int32_t i = 0; i < 3; i++) ins[i] = i < c->n_in ? c->ins[i] : IR_NONE;
-    ins[3] = r;
+    ins[3] = a->ins[1 - k];
     c->ins = ins;
     c->n_in = 4;
     c->outs[0] = a->outs[0];
     c->fused = a->node;
-    memmove(a, a + 1, sizeof *a * (size_t)(p->n_steps - sa - 1));
-    p->n_steps--;
-    sa--;
+    f.prod[a->outs[0]] = sc;
+    f.dropped[sa] = true;
+    if (hoist >= 0) {
+      f.hoist[sc] = hoist;
+      f.dropped[hoist] = true;
+      f.prod[p->steps[hoist].outs[0]] = sc; /* now before sc: ready for later folds */
+    }
+    any = true;
   }
-  return ONNXI_OK;
+  bool ok = !any || plan_fold_rebuild(p, &f);
+  plan_fold_free(&f);
+  return ok ? ONNXI_OK : err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory planning");
 }
 
 /* --- memory ------------------------------------------------------------------------------ */
