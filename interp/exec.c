@@ -6,6 +6,7 @@
 #include <string.h>
 #include <xnnpack.h>
 
+#include "act.h"
 #include "arena.h"
 #include "exec_internal.h"
 #include "reorder.h"
@@ -309,8 +310,10 @@ void exec_plan_print(FILE *f, const exec_session *s) {
       const ir_node *n = &s->model->graph.nodes[st->node];
       const ir_node *c = st->fused != IR_NONE ? &s->model->graph.nodes[st->fused] : n;
       const ir_attr *lo = ir_node_attr(c, "onnxi.clamp_min"), *hi = ir_node_attr(c, "onnxi.clamp_max");
-      fprintf(f, "%4d  %s%s%s '%s'  (", i, n->op_type, st->fused != IR_NONE ? "+Add" : "",
-              lo || hi ? "+clamp" : "", n->name);
+      const ir_attr *act = ir_node_attr(n, "onnxi.activation");
+      const char *act_name = act && act->type == IR_ATTR_INT ? op_act_name((int)act->i) : "";
+      fprintf(f, "%4d  %s%s%s%s%s '%s'  (", i, n->op_type, st->fused != IR_NONE ? "+Add" : "",
+              lo || hi ? "+clamp" : "", *act_name ? "+" : "", act_name, n->name);
     }
     for (int32_t k = 0; k < st->n_in; k++) {
       if (k) fputs(", ", f);

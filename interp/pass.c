@@ -18,6 +18,7 @@ static const pass_def pass_defs[] = {
     {"shuffle", pass_shuffle_run, "Reshape-Transpose-Reshape channel shuffles as one op"},
     {"shuffle-split", pass_shuffle_split_run, "channel Slices of a shuffle written by the shuffle"},
     {"swish", pass_swish_run, "x*Sigmoid(x) and x*HardSigmoid(x) as one elementwise op"},
+    {"conv-act", pass_conv_act_run, "fuse Swish/HardSwish after a Conv into the Conv"},
     {"dce", pass_dce_run, "remove nodes whose outputs nothing reads"},
 };
 
@@ -106,23 +107,33 @@ void pass_value_replace(ir_graph *g, int32_t from, int32_t to) {
   }
 }
 
-onnxi_status pass_attr_set_float(pass_context *ctx, ir_node *n, const char *name, float v) {
+/* Sets scalar attribute `name` to v (its name is ignored), adding it if absent. */
+static onnxi_status pass_attr_set(pass_context *ctx, ir_node *n, const char *name, ir_attr v) {
+  v.n = 1;
   for (int32_t i = 0; i < n->n_attrs; i++) {
     if (strcmp(n->attrs[i].name, name) == 0) {
-      n->attrs[i].type = IR_ATTR_FLOAT;
-      n->attrs[i].f = v;
+      v.name = n->attrs[i].name;
+      n->attrs[i] = v;
       return ONNXI_OK;
     }
   }
   arena *a = ctx->graph->arena;
   ir_attr *attrs = arena_alloc(a, sizeof *attrs * (size_t)(n->n_attrs + 1), 8);
-  const char *copy = arena_strdup(a, name);
-  if (!attrs || !copy) return err_set(ctx->err, ONNXI_ERR_NO_MEMORY, "out of memory in a pass");
+  v.name = arena_strdup(a, name);
+  if (!attrs || !v.name) return err_set(ctx->err, ONNXI_ERR_NO_MEMORY, "out of memory in a pass");
   memcpy(attrs, n->attrs, sizeof *attrs * (size_t)n->n_attrs);
-  attrs[n->n_attrs] = (ir_attr){.name = copy, .type = IR_ATTR_FLOAT, .n = 1, .f = v};
+  attrs[n->n_attrs] = v;
   n->attrs = attrs;
   n->n_attrs++;
   return ONNXI_OK;
+}
+
+onnxi_status pass_attr_set_float(pass_context *ctx, ir_node *n, const char *name, float v) {
+  return pass_attr_set(ctx, n, name, (ir_attr){.type = IR_ATTR_FLOAT, .f = v});
+}
+
+onnxi_status pass_attr_set_int(pass_context *ctx, ir_node *n, const char *name, int64_t v) {
+  return pass_attr_set(ctx, n, name, (ir_attr){.type = IR_ATTR_INT, .i = v});
 }
 
 const float *pass_const_f32(const ir_graph *g, int32_t v, int64_t *count) {

@@ -45,6 +45,8 @@ int32_t pass_sole_consumer(const ir_graph *g, int32_t v);
 void pass_value_replace(ir_graph *g, int32_t from, int32_t to);
 /* Sets a float attribute on a node (adding it if absent). */
 onnxi_status pass_attr_set_float(pass_context *ctx, ir_node *n, const char *name, float v);
+/* Sets an int attribute on a node (adding it if absent). */
+onnxi_status pass_attr_set_int(pass_context *ctx, ir_node *n, const char *name, int64_t v);
 /* Float data of a constant value (NULL if not a float32 constant). */
 const float *pass_const_f32(const ir_graph *g, int32_t v, int64_t *count);
 /* A new float32 constant value holding `count` elements of `dims`. */

@@ -11,6 +11,7 @@ onnxi_status pass_act_fuse_run(pass_context *ctx);
 onnxi_status pass_shuffle_run(pass_context *ctx);
 onnxi_status pass_shuffle_split_run(pass_context *ctx);
 onnxi_status pass_swish_run(pass_context *ctx);
+onnxi_status pass_conv_act_run(pass_context *ctx);
 onnxi_status pass_dce_run(pass_context *ctx);
 onnxi_status pass_groupnorm_run(pass_context *ctx);
 onnxi_status pass_layernorm_run(pass_context *ctx);

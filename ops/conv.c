@@ -17,6 +17,7 @@
 
 #include <xnnpack.h>
 
+#include "act.h"
 #include "conv_dw.h"
 #include "conv_gemm.h"
 #include "conv_grouped.h"
@@ -25,7 +26,7 @@
 #include "kernel.h"
 
 #define CONV_INT_MAX INT64_C(2147483647)
-#define CONV_RESIDUAL_CHUNK 4096 /* floats per task of conv_residual_add */
+#define CONV_POST_CHUNK 4096 /* floats per task of conv_post */
 
 /* ------------------------------------------------------------------------ */
 /* Shared geometry                                                          */
@@ -220,6 +221,19 @@ onnxi_status conv_clamp_parse(const op_context *ctx, float *lo, float *hi) {
   return ONNXI_OK;
 }
 
+/* onnxi.activation, set by the conv-act pass: an op_act (ops/act.h). */
+static onnxi_status conv_act_parse(const op_context *ctx, int *act) {
+  int64_t v;
+  onnxi_status st = op_attr_int(ctx, "onnxi.activation", OP_ACT_NONE, &v);
+  if (st != ONNXI_OK) return st;
+  if (v < OP_ACT_NONE || v >= OP_ACT_COUNT)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL,
+                    "attribute 'onnxi.activation' is %lld, expected 0 to %d", (long long)v,
+                    OP_ACT_COUNT - 1);
+  *act = (int)v;
+  return ONNXI_OK;
+}
+
 onnxi_status conv_xnn_error(const op_context *ctx, const char *what, enum xnn_status st) {
   onnxi_status s = st == xnn_status_out_of_memory ? ONNXI_ERR_NO_MEMORY : ONNXI_ERR_UNSUPPORTED;
   return op_error(ctx, s, "XNNPACK %s failed (status %d)", what, (int)st);
@@ -358,8 +372,9 @@ typedef struct conv_state {
 #endif
   const float *res;    /* plan's fused residual (OP_KERNEL_RESIDUAL), NULL without */
   float res_lo, res_hi; /* the fused Add's clamp, applied to Y + res */
-  bool res_fused;      /* the path adds res itself; otherwise conv_residual_add after it */
-  int64_t res_count;
+  bool res_fused;      /* the path adds res itself; otherwise conv_post after it */
+  int act;             /* onnxi.activation (op_act), after the clamp */
+  bool act_fused;      /* the path applies act itself; otherwise conv_post after it */
   conv_dw *dw;         /* depthwise filters over 25 taps: replaces op when set */
   bool use_dw;
   const char *path;    /* kernel path of the current plan, for profiles */
@@ -671,6 +686,7 @@ static onnxi_status conv_init_common(op_context *ctx, conv_state *s, bool transp
     return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "attribute 'group' is %lld, expected >= 1",
                     (long long)s->group);
   if ((st = conv_clamp_parse(ctx, &s->lo, &s->hi))) return st;
+  if ((st = conv_act_parse(ctx, &s->act))) return st;
   s->n_out_padding = s->n_out_shape = -1;
   if (transposed &&
       ((st = conv_attr_dims(ctx, "output_padding", 0, CONV_MAX_SP, s->out_padding,
@@ -819,6 +835,13 @@ static onnxi_status conv_setup_gemm(op_context *ctx, conv_state *s, op_tensor *c
 #endif
 
 #ifdef ONNXI_HAVE_IGEMM
+/* The own kernels' epilogue: a folded residual's Add brings its own clamp
+ * (the conv has none then, and no act: plan_residual_fuse checks). */
+static conv_epilogue conv_epilogue_of(const conv_state *s) {
+  return (conv_epilogue){.res = s->res, .lo = s->res ? s->res_lo : s->lo,
+                         .hi = s->res ? s->res_hi : s->hi, .act = s->act};
+}
+
 /* The own AVX-512 path for this plan: repacks unless the init-time pack
  * from load-time constants still applies. */
 static onnxi_status conv_setup_igemm(op_context *ctx, conv_state *s, op_tensor *const *in,
@@ -840,8 +863,9 @@ static onnxi_status conv_setup_igemm(op_context *ctx, conv_state *s, op_tensor *
   if (!*fits) return ONNXI_OK;
   s->path = "own-igemm";
   s->res_fused = s->res != NULL;
-  return conv_igemm_setup(ctx, s->ig, &sh, x->data, y->data, s->res, s->res ? s->res_lo : s->lo,
-                          s->res ? s->res_hi : s->hi);
+  s->act_fused = true;
+  conv_epilogue ep = conv_epilogue_of(s);
+  return conv_igemm_setup(ctx, s->ig, &sh, x->data, y->data, &ep);
 }
 
 /* The own narrow-group path for this plan, repacking as conv_setup_igemm. */
@@ -861,8 +885,9 @@ static onnxi_status conv_setup_grouped(op_context *ctx, conv_state *s, op_tensor
   }
   conv_gemm_shape sh = conv_shape_of(x, y, g);
   s->res_fused = s->res != NULL;
-  conv_grouped_setup(s->gr, &sh, x->data, y->data, s->res, s->res ? s->res_lo : s->lo,
-                     s->res ? s->res_hi : s->hi);
+  s->act_fused = true;
+  conv_epilogue ep = conv_epilogue_of(s);
+  conv_grouped_setup(s->gr, &sh, x->data, y->data, &ep);
   s->path = "own-grouped";
   return ONNXI_OK;
 }
@@ -900,16 +925,16 @@ static onnxi_status conv_residual_bind(op_context *ctx, conv_state *s, op_tensor
   onnxi_status st = conv_clamp_parse(&add, &s->res_lo, &s->res_hi);
   if (st != ONNXI_OK) return st;
   s->res = r->data;
-  s->res_count = y->count;
   return ONNXI_OK;
 }
 
-typedef struct conv_residual_job {
+typedef struct conv_post_job {
   float *y;
-  const float *r;
+  const float *r; /* NULL: no residual */
   size_t n;
   float lo, hi;
-} conv_residual_job;
+  int act;
+} conv_post_job;
 
 /* Restrict-qualified locals: through the job's pointers GCC assumed y could
  * alias everything and ran this scalar, 5 ns per element. */
@@ -923,20 +948,24 @@ static void conv_residual_span(float *restrict y, const float *restrict r, size_
   }
 }
 
-static void conv_residual_task(void *arg, size_t start, size_t count) {
-  const conv_residual_job *j = arg;
-  size_t i0 = start * CONV_RESIDUAL_CHUNK, i1 = (start + count) * CONV_RESIDUAL_CHUNK;
+static void conv_post_task(void *arg, size_t start, size_t count) {
+  const conv_post_job *j = arg;
+  size_t i0 = start * CONV_POST_CHUNK, i1 = (start + count) * CONV_POST_CHUNK;
   if (i1 > j->n) i1 = j->n;
-  conv_residual_span(j->y + i0, j->r + i0, i1 - i0, j->lo, j->hi);
+  if (j->r) conv_residual_span(j->y + i0, j->r + i0, i1 - i0, j->lo, j->hi);
+  op_act_inplace(j->act, j->y + i0, i1 - i0);
 }
 
-/* Y = clamp(Y + R) after a path that cannot add R in its own epilogue: a
- * plan whose geometry sent a conv packed for the own kernel to XNNPACK
- * (conv_igemm_fits refused it). */
-static void conv_residual_add(const conv_state *s, float *y, pthreadpool_t pool) {
-  conv_residual_job j = {y, s->res, (size_t)s->res_count, s->res_lo, s->res_hi};
-  conv_parallelize(pool, conv_residual_task, &j,
-                   (j.n + CONV_RESIDUAL_CHUNK - 1) / CONV_RESIDUAL_CHUNK);
+/* What the path did not do of the epilogue, as one pass over Y: the folded
+ * residual's clamp(Y + R) where a plan's geometry sent a conv packed for
+ * the own kernel to XNNPACK (conv_igemm_fits refused it), and the fused
+ * activation after any path but the own kernels. */
+static void conv_post(const conv_state *s, float *y, int64_t count, pthreadpool_t pool) {
+  bool res = s->res && !s->res_fused, act = s->act && !s->act_fused;
+  if (!res && !act) return;
+  conv_post_job j = {y, res ? s->res : NULL, (size_t)count, s->res_lo, s->res_hi,
+                     act ? s->act : OP_ACT_NONE};
+  conv_parallelize(pool, conv_post_task, &j, (j.n + CONV_POST_CHUNK - 1) / CONV_POST_CHUNK);
 }
 
 static const char *conv_xnn_path(const conv_state *s, int64_t c) {
@@ -954,6 +983,7 @@ static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *i
   if (st == ONNXI_OK) st = conv_residual_bind(ctx, s, in, n_in, out[0]);
   if (st != ONNXI_OK) return st;
   s->skip = out[0]->count == 0;
+  s->act_fused = false;
   s->use_xnn = !s->skip && conv_xnn_usable(s, in, n_in, out[0], &g);
   s->path = s->skip ? "none" : "ref";
 #ifdef ONNXI_HAVE_IGEMM
@@ -1037,8 +1067,7 @@ static onnxi_status conv_run(op_context *ctx, void *state, op_tensor *const *in,
                              op_tensor *const *out, int n_out) {
   conv_state *s = state;
   onnxi_status st = conv_run_path(ctx, state, in, n_in, out, n_out);
-  if (st == ONNXI_OK && s->res && !s->res_fused && !s->skip)
-    conv_residual_add(s, out[0]->data, ctx->threadpool);
+  if (st == ONNXI_OK && !s->skip) conv_post(s, out[0]->data, out[0]->count, ctx->threadpool);
   return st;
 }
 
@@ -1064,11 +1093,12 @@ static const char *conv_path(const void *state) {
   return ((const conv_state *)state)->path;
 }
 
-/* Packed at load for an own AVX-512 kernel, whose epilogue adds R. */
+/* Packed at load for an own AVX-512 kernel, whose epilogue adds R; and no
+ * activation, which would have to come before the Add. */
 static bool conv_residual_ok(const void *state) {
 #ifdef ONNXI_HAVE_IGEMM
   const conv_state *s = state;
-  return s->ig || s->gr;
+  return (s->ig || s->gr) && !s->act;
 #else
   (void)state;
   return false;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "act.h"
 #include "arena.h"
 
 enum {
@@ -77,8 +78,8 @@ onnxi_status conv_grouped_create(const op_context *ctx, const float *w, const in
 }
 
 void conv_grouped_setup(conv_grouped *g, const conv_gemm_shape *sh, const float *x, float *y,
-                        const float *res, float lo, float hi) {
-  conv_tiles_bind(&g->t, sh, x, y, res, lo, hi);
+                        const conv_epilogue *ep) {
+  conv_tiles_bind(&g->t, sh, x, y, ep);
 }
 
 #define GR_TARGET __attribute__((target("avx512f"), always_inline)) static inline
@@ -107,7 +108,8 @@ GR_TARGET __m512 gr_spread(__m512 x, __m512i idx, const int cg) {
 #define GR_STORE(r)                                                                          \
   if (r < mr && r < rows) {                                                                  \
     if (res) acc##r = _mm512_add_ps(acc##r, _mm512_maskz_loadu_ps(mask, res + r * g->c));    \
-    _mm512_mask_storeu_ps(y + r * g->c, mask, _mm512_min_ps(hi, _mm512_max_ps(lo, acc##r))); \
+    acc##r = op_act512(act, _mm512_min_ps(hi, _mm512_max_ps(lo, acc##r)));                   \
+    _mm512_mask_storeu_ps(y + r * g->c, mask, acc##r);                                       \
   }
 
 /* One 16-channel block (channels off .. off + 16, lanes past c masked) of
@@ -128,8 +130,9 @@ GR_TARGET void gr_block(const conv_grouped *g, const float *const *a, int64_t of
     }
   }
   /* max(lo, v) then min(hi, v): NaN propagates, as in conv_igemm.c */
-  __m512 lo = _mm512_set1_ps(g->t.lo), hi = _mm512_set1_ps(g->t.hi);
-  const float *res = g->t.res ? g->t.res + (y - g->t.y) : NULL;
+  __m512 lo = _mm512_set1_ps(g->t.ep.lo), hi = _mm512_set1_ps(g->t.ep.hi);
+  const float *res = g->t.ep.res ? g->t.ep.res + (y - g->t.y) : NULL;
+  const int act = g->t.ep.act;
   GR_EACH_ROW(GR_STORE)
 }
 

@@ -33,10 +33,9 @@ bool conv_grouped_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_
 onnxi_status conv_grouped_create(const op_context *ctx, const float *w, const int64_t *ws,
                                  const float *b, int64_t c, int64_t group, int64_t kh,
                                  int64_t kw, conv_grouped **out);
-/* Binds one plan's geometry and buffers; res (NULL: none) is added to Y,
- * in Y's layout, before the clamp lo/hi. */
+/* Binds one plan's geometry, buffers and epilogue (conv_igemm.h). */
 void conv_grouped_setup(conv_grouped *g, const conv_gemm_shape *sh, const float *x, float *y,
-                        const float *res, float lo, float hi);
+                        const conv_epilogue *ep);
 void conv_grouped_run(conv_grouped *g, pthreadpool_t pool);
 void conv_grouped_destroy(conv_grouped *g);
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "act.h"
 #include "arena.h"
 
 enum {
@@ -160,8 +161,8 @@ static void ig_rows_fill(const conv_igemm *g) {
 }
 
 onnxi_status conv_igemm_setup(const op_context *ctx, conv_igemm *g, const conv_gemm_shape *sh,
-                              const float *x, float *y, const float *res, float lo, float hi) {
-  conv_tiles_bind(&g->t, sh, x, y, res, lo, hi);
+                              const float *x, float *y, const conv_epilogue *ep) {
+  conv_tiles_bind(&g->t, sh, x, y, ep);
   g->panel_outer = sizeof(float) * (size_t)(g->taps * g->c * IG_NR * g->panels) >
                    IG_PANEL_OUTER_BYTES;
   return g->row_mode ? ig_setup_rows(ctx, g) : ONNXI_OK;
@@ -177,12 +178,11 @@ static int64_t ig_tile_rows(int64_t pixels) {
 }
 
 void conv_tiles_bind(conv_tiles *t, const conv_gemm_shape *sh, const float *x, float *y,
-                     const float *res, float lo, float hi) {
+                     const conv_epilogue *ep) {
   t->sh = *sh;
   t->x = x;
   t->y = y;
-  t->res = res;
-  t->lo = lo, t->hi = hi;
+  t->ep = *ep;
   t->pixels = sh->n * sh->oh * sh->ow;
   t->mr = ig_tile_rows(t->pixels);
   t->tiles = (t->pixels + t->mr - 1) / t->mr;
@@ -261,7 +261,7 @@ IG_TARGET void ig_tile(const conv_igemm *g, const float *const *a, const float *
   __m512 b0 = _mm512_load_ps(bias), b1 = nv == 2 ? _mm512_load_ps(bias + 16) : b0;
   /* the residual rows the epilogue adds are cold (written layers ago):
    * ask for them now, so they arrive while the FMAs run */
-  const float *res = g->t.res ? g->t.res + (y - g->t.y) : NULL;
+  const float *res = g->t.ep.res ? g->t.ep.res + (y - g->t.y) : NULL;
   for (int64_t r = 0; res && r < rows; r++) {
     _mm_prefetch((const char *)(res + r * g->m), _MM_HINT_T0);
     if (nv == 2) _mm_prefetch((const char *)(res + r * g->m + 16), _MM_HINT_T0);
@@ -281,7 +281,8 @@ IG_TARGET void ig_tile(const conv_igemm *g, const float *const *a, const float *
   }
   /* max(lo, v) then min(hi, v): x86 returns the second operand on NaN, so
    * NaN propagates as it does in the reference kernel */
-  __m512 lo = _mm512_set1_ps(g->t.lo), hi = _mm512_set1_ps(g->t.hi);
+  __m512 lo = _mm512_set1_ps(g->t.ep.lo), hi = _mm512_set1_ps(g->t.ep.hi);
+  const int act = g->t.ep.act;
   __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
   __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
   /* every residual load before the first store: Y and R rows often sit at
@@ -292,8 +293,10 @@ IG_TARGET void ig_tile(const conv_igemm *g, const float *const *a, const float *
     if (nv == 2) acc1[r] = _mm512_add_ps(acc1[r], _mm512_maskz_loadu_ps(m1, res + r * g->m + 16));
   }
   for (int64_t r = 0; r < rows; r++, y += g->m) {
-    _mm512_mask_storeu_ps(y, m0, _mm512_min_ps(hi, _mm512_max_ps(lo, acc0[r])));
-    if (nv == 2) _mm512_mask_storeu_ps(y + 16, m1, _mm512_min_ps(hi, _mm512_max_ps(lo, acc1[r])));
+    _mm512_mask_storeu_ps(y, m0, op_act512(act, _mm512_min_ps(hi, _mm512_max_ps(lo, acc0[r]))));
+    if (nv == 2)
+      _mm512_mask_storeu_ps(y + 16, m1,
+                            op_act512(act, _mm512_min_ps(hi, _mm512_max_ps(lo, acc1[r]))));
   }
 }
 

@@ -25,22 +25,29 @@
 
 typedef struct conv_igemm conv_igemm;
 
+/* What the own kernels do to a tile as it leaves the registers, in this
+ * order: add res (NULL: none; a folded residual Add, in Y's layout), clamp
+ * to [lo, hi], apply act (op_act, ops/act.h). */
+typedef struct conv_epilogue {
+  const float *res;
+  float lo, hi;
+  int act;
+} conv_epilogue;
+
 /* One plan's binding, shared by the own conv kernels (this one and
- * conv_grouped.c): geometry, buffers, the folded residual and the clamp,
- * and the pixel tiling. */
+ * conv_grouped.c): geometry, buffers, the epilogue, and the pixel tiling. */
 typedef struct conv_tiles {
   conv_gemm_shape sh;
   const float *x;
   float *y;
-  const float *res; /* NULL, or added to Y before the clamp (a folded residual Add) */
-  float lo, hi;
+  conv_epilogue ep;
   int64_t pixels, tiles, mr; /* mr: pixels per tile, 12 or 7 (7x7 maps) */
   int64_t chunks;            /* runs of work items, one per thread */
 } conv_tiles;
 
 /* Fills t for one plan; the tile size follows from the pixel count. */
 void conv_tiles_bind(conv_tiles *t, const conv_gemm_shape *sh, const float *x, float *y,
-                     const float *res, float lo, float hi);
+                     const conv_epilogue *ep);
 
 enum {
   CONV_IGEMM_MR = 12,       /* output pixels per tile, at the most */
@@ -65,10 +72,10 @@ onnxi_status conv_igemm_create(const op_context *ctx, const float *w, const int6
 /* Whether this plan's geometry suits it (row mode: strides and pads within
  * the kernel width); otherwise the conv takes XNNPACK. */
 bool conv_igemm_fits(const conv_igemm *g, const conv_gemm_shape *sh);
-/* Binds one plan's geometry and buffers (and sizes row mode's padded copy).
- * res (NULL: none) is added to Y, in Y's layout, before the clamp lo/hi. */
+/* Binds one plan's geometry, buffers and epilogue (and sizes row mode's
+ * padded copy). */
 onnxi_status conv_igemm_setup(const op_context *ctx, conv_igemm *g, const conv_gemm_shape *sh,
-                              const float *x, float *y, const float *res, float lo, float hi);
+                              const float *x, float *y, const conv_epilogue *ep);
 void conv_igemm_run(conv_igemm *g, pthreadpool_t pool);
 /* Runs task(arg, i) for i < *chunks, one chunk per pool thread (at most
  * `items`; on the calling thread without a pool). *chunks is set first:

@@ -20,6 +20,7 @@
 
 #include <xnnpack.h>
 
+#include "act.h"
 #include "kernel.h"
 #include "unary_math.h"
 
@@ -311,33 +312,17 @@ static void unary_swish_copy(size_t n, const float *restrict x, float *restrict 
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define UNARY_HAVE_SWISH512 1
-/* The same e^-x as um_expf (reduction, Taylor polynomial), but 2^n applied
- * by one vscalefps: ~16 instructions per 16 values where the compiled loop
- * needs ~25 (two scale steps, a NaN select). EfficientNet-B0's 49 Swish
- * steps: 2.57 -> 1.5 ms thread CPU. Masked loads and stores take the tail. */
-__attribute__((target("avx512f"))) static void unary_swish512(size_t n, const float *x,
-                                                               float *y) {
-  const __m512 one = _mm512_set1_ps(1.0f), log2e = _mm512_set1_ps(1.44269504f);
-  const __m512 ln2_hi = _mm512_set1_ps(0.693145752f), ln2_lo = _mm512_set1_ps(1.42860677e-6f);
+#define UNARY_HAVE_ACT512 1
+/* op_act512 (ops/act.h) over n values, the tail by masked loads and
+ * stores. Swish: ~16 instructions per 16 values where the compiled loop
+ * needs ~25 (two scale steps, a NaN select); EfficientNet-B0's 49 Swish
+ * steps went 2.57 -> 1.5 ms thread CPU. */
+__attribute__((target("avx512f"))) static void unary_act512(int act, size_t n, const float *x,
+                                                            float *y) {
   for (size_t i = 0; i < n; i += 16) {
     __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
-    __m512 v = _mm512_maskz_loadu_ps(m, x + i), t = _mm512_sub_ps(_mm512_setzero_ps(), v);
-    /* um_exp_reduce's range, so +inf gives inf and -inf NaN as before; the
-     * constant goes first because max/min return the second operand on NaN */
-    t = _mm512_min_ps(_mm512_set1_ps(89.0f), _mm512_max_ps(_mm512_set1_ps(-104.0f), t));
-    __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(t, log2e), _MM_FROUND_TO_NEAREST_INT);
-    __m512 r = _mm512_fnmadd_ps(k, ln2_lo, _mm512_fnmadd_ps(k, ln2_hi, t));
-    __m512 p = _mm512_set1_ps(1.0f / 5040);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 720));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, one)); /* e^r */
-    __m512 e = _mm512_scalef_ps(p, k);
-    _mm512_mask_storeu_ps(y + i, m, _mm512_div_ps(v, _mm512_add_ps(one, e)));
+    __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+    _mm512_mask_storeu_ps(y + i, m, op_act512(act, v));
   }
 }
 #endif
@@ -346,14 +331,38 @@ __attribute__((target("avx512f"))) static void unary_swish512(size_t n, const fl
  * GCC's overlap check sends exact aliasing to the scalar loop. */
 static void unary_swish_fast(size_t n, const void *vx, void *vy, const unary_params *p) {
   (void)p;
-#ifdef UNARY_HAVE_SWISH512
+#ifdef UNARY_HAVE_ACT512
   if (__builtin_cpu_supports("avx512f")) {
-    unary_swish512(n, vx, vy);
+    unary_act512(OP_ACT_SWISH, n, vx, vy);
     return;
   }
 #endif
   if (vx == vy) unary_swish_inplace(n, vy);
   else unary_swish_copy(n, vx, vy);
+}
+
+OP_VECTOR_LOOP
+static void unary_hard_swish_inplace(size_t n, float *y) {
+  for (size_t i = 0; i < n; i++) {
+    float g = y[i] / 6 + 0.5f;
+    y[i] *= g < 0 ? 0 : g > 1 ? 1 : g;
+  }
+}
+
+const char *op_act_name(int act) {
+  return act == OP_ACT_SWISH ? "Swish" : act == OP_ACT_HARD_SWISH ? "HardSwish" : "";
+}
+
+void op_act_inplace(int act, float *y, size_t n) {
+  if (act != OP_ACT_SWISH && act != OP_ACT_HARD_SWISH) return;
+#ifdef UNARY_HAVE_ACT512
+  if (__builtin_cpu_supports("avx512f")) {
+    unary_act512(act, n, y, y);
+    return;
+  }
+#endif
+  if (act == OP_ACT_SWISH) unary_swish_inplace(n, y);
+  else unary_hard_swish_inplace(n, y);
 }
 
 /* The loop for a storage dtype; float16/bfloat16 map to the float32 loop. */

@@ -13,9 +13,11 @@
 
 #include <cmocka.h>
 
+#include "act.h"
 #include "conv_igemm.h"
 #include "exec.h"
 #include "op_test.h"
+#include "pass.h"
 
 #define F ONNXI_DTYPE_FLOAT
 
@@ -627,6 +629,135 @@ static void test_conv_residual(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) residual_case_check(&cases[i]);
 }
 
+/* --- Swish / HardSwish fused into the Conv (conv-act pass) ---------------- */
+
+/* Conv -> gate -> Mul(Y, gate), gate Sigmoid (Swish) or HardSigmoid(1/6,
+ * 1/2) (HardSwish); `relu` puts a Relu between Conv and the gate, `add`
+ * adds R after the Mul. The passes must leave `want_nodes` nodes, the
+ * Conv carrying the activation when `fused`; the values are checked
+ * against the reference conv and the activation in double, at 1 and 2
+ * threads, and with `add` the residual fold must not apply (an activation
+ * comes before the Add). */
+typedef struct act_case {
+  conv_case cc;
+  bool hard, w_const, relu, add;
+  int want_nodes;
+  bool fused;
+} act_case;
+
+static double act_ref(bool hard, double v) {
+  if (!hard) return v / (1 + exp(-v));
+  double g = v / 6 + 0.5;
+  return v * (g < 0 ? 0 : g > 1 ? 1 : g);
+}
+
+static int act_run(const act_case *ac, const float *x, const float *w, const float *b,
+                   const float *r, const int64_t *yd, const float *want, int threads) {
+  const conv_case *cc = &ac->cc;
+  int64_t xd[4] = {cc->n, cc->c, cc->in[0], cc->in[1]};
+  int64_t wd[4] = {cc->m, cc->c / cc->group, cc->k[0], cc->k[1]};
+  op_test t;
+  op_test_init(&t, 13);
+  int in[3];
+  in[0] = op_test_input(&t, "X", F, 4, xd, x);
+  in[1] = ac->w_const ? op_test_const(&t, "W", F, 4, wd, w) : op_test_input(&t, "W", F, 4, wd, w);
+  if (cc->bias) in[2] = op_test_const(&t, "B", F, 1, (int64_t[]){cc->m}, b);
+  int y = op_test_value(&t, "Y"), yr = op_test_value(&t, "Yr"), gv = op_test_value(&t, "G");
+  int z = op_test_value(&t, "Z"), out = ac->add ? op_test_value(&t, "O") : z;
+  int conv = op_test_node(&t, "Conv", in, cc->bias ? 3 : 2, &y, 1);
+  op_test_attr_ints(&t, conv, "strides", 2, cc->s);
+  op_test_attr_ints(&t, conv, "dilations", 2, cc->d);
+  op_test_attr_ints(&t, conv, "pads", 4, cc->pads);
+  op_test_attr_int(&t, conv, "group", cc->group);
+  if (ac->relu) op_test_node(&t, "Relu", &y, 1, &yr, 1);
+  int a = ac->relu ? yr : y;
+  int gate = op_test_node(&t, ac->hard ? "HardSigmoid" : "Sigmoid", &a, 1, &gv, 1);
+  if (ac->hard) {
+    op_test_attr_float(&t, gate, "alpha", 1.0f / 6.0f);
+    op_test_attr_float(&t, gate, "beta", 0.5f);
+  }
+  op_test_node(&t, "Mul", (int[]){a, gv}, 2, &z, 1);
+  if (ac->add) {
+    int ri = op_test_input(&t, "R", F, 4, yd, r);
+    op_test_node(&t, "Add", (int[]){z, ri}, 2, &out, 1);
+  }
+  op_test_output(&t, out);
+  onnxi_error err = {0};
+  assert_int_equal(passes_run(&t.model, NULL, NULL, &err), ONNXI_OK);
+  assert_int_equal(t.model.graph.n_nodes, ac->want_nodes);
+  const ir_attr *act = ir_node_attr(&t.model.graph.nodes[0], "onnxi.activation");
+  assert_int_equal(act != NULL, ac->fused);
+  if (act) assert_int_equal(act->i, ac->hard ? OP_ACT_HARD_SWISH : OP_ACT_SWISH);
+  if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("act case failed: %s", t.err.message);
+  op_test_expect(&t, 0, F, 4, yd, want, 1e-4, 1e-4);
+  int steps = t.steps;
+  op_test_release(&t);
+  return steps;
+}
+
+static void act_case_check(const act_case *ac) {
+  const conv_case *cc = &ac->cc;
+  int64_t xn = cc->n * cc->c * cc->in[0] * cc->in[1];
+  int64_t wn = cc->m * (cc->c / cc->group) * cc->k[0] * cc->k[1], yd[5];
+  float *x = malloc(sizeof(float) * (size_t)xn), *w = malloc(sizeof(float) * (size_t)wn);
+  float *b = malloc(sizeof(float) * (size_t)cc->m), *y = malloc(sizeof(float) * 200000);
+  float *r = malloc(sizeof(float) * 200000);
+  assert_true(x && w && b && y && r);
+  for (int64_t i = 0; i < xn; i++) x[i] = rng_value();
+  for (int64_t i = 0; i < wn; i++) w[i] = rng_value();
+  for (int64_t i = 0; i < cc->m; i++) b[i] = rng_value();
+  ref_conv(cc, x, w, cc->bias ? b : NULL, y, yd);
+  int64_t yn = yd[0] * yd[1] * yd[2] * yd[3];
+  assert_true(yn <= 200000);
+  for (int64_t i = 0; i < yn; i++) {
+    double v = ac->relu && y[i] < 0 ? 0 : y[i];
+    r[i] = rng_value();
+    y[i] = (float)(act_ref(ac->hard, v) + (ac->add ? r[i] : 0));
+  }
+  for (int threads = 1; threads <= 2; threads++) {
+    int steps = act_run(ac, x, w, b, r, yd, y, threads);
+    if (!ac->add) continue;
+    setenv("ONNXI_FUSE_RESIDUAL", "0", 1);
+    assert_int_equal(act_run(ac, x, w, b, r, yd, y, threads), steps);
+    unsetenv("ONNXI_FUSE_RESIDUAL");
+  }
+  free(x), free(w), free(b), free(y), free(r);
+}
+
+static void test_conv_act(void **state) {
+  (void)state;
+  /* clang-format off */
+  static const act_case cases[] = {
+      /* own dense kernel (XNNPACK without AVX-512): a 16-wide last panel,
+       * batch 2; 7x7 output (7-pixel tiles), strided */
+      {{false, 2, 2, 40, 48, 1, {9, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+       false, true, false, false, 1, true},
+      {{false, 2, 1, 40, 80, 1, {14, 13}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+       true, true, false, false, 1, true},
+      /* own narrow-group and depthwise kernels */
+      {{false, 2, 1, 32, 32, 8, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+       false, true, false, false, 1, true},
+      {{false, 2, 1, 600, 600, 600, {5, 4}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, false},
+       true, true, false, false, 1, true},
+      /* XNNPACK (thin depthwise; 3 input channels), then the pass over Y */
+      {{false, 2, 1, 16, 16, 16, {9, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+       false, true, false, false, 1, true},
+      {{false, 2, 2, 3, 8, 1, {10, 9}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+       true, true, false, false, 1, true},
+      /* weights fed at run time: the reference kernel, then the pass */
+      {{false, 2, 1, 8, 12, 1, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, false},
+       false, false, false, false, 1, true},
+      /* a Relu first: the Conv takes the clamp and the Swish stays */
+      {{false, 2, 1, 40, 48, 1, {6, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+       false, true, true, false, 2, false},
+      /* an Add after it: fused act, and no residual fold on top */
+      {{false, 2, 1, 40, 48, 1, {6, 6}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, NULL, true},
+       false, true, false, true, 2, true},
+  };
+  /* clang-format on */
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) act_case_check(&cases[i]);
+}
+
 /* --- re-planning: one session, two input shapes ------------------------- */
 
 static void test_conv_replan(void **state) {
@@ -788,6 +919,7 @@ int main(void) {
       cmocka_unit_test(test_conv_transpose_dilations_bias),
       cmocka_unit_test(test_conv_random),
       cmocka_unit_test(test_conv_residual),
+      cmocka_unit_test(test_conv_act),
       cmocka_unit_test(test_conv_replan),
       cmocka_unit_test(test_conv_errors),
       cmocka_unit_test(test_conv_error_types),
