@@ -80,6 +80,25 @@ static void test_add_channel_bias(void **state) {
          D(1, 2, 2, 2), I64(10, 11, 12, 13, 3, 4, 5, 6));
 }
 
+/* [rows, c] * [c] (an SE block's scale in NHWC): own AVX-512 loop where
+ * the CPU has it, row blocks per thread above 32768 elements; c = 200 ends
+ * in a masked 8; both operand orders; a small one that runs serially. */
+static void test_mul_channel_scale(void **state) {
+  (void)state;
+  enum { R = 3 * 70, C = 200 };
+  static float x[R * C], sc[C], want[R * C];
+  for (int i = 0; i < R * C; i++) x[i] = (float)(i % 97) * 0.25f - 12.0f;
+  for (int c = 0; c < C; c++) sc[c] = (float)(c % 13) * 0.5f - 3.0f;
+  for (int i = 0; i < R * C; i++) want[i] = x[i] * sc[i % C]; /* exact: short mantissas */
+  for (int swap = 0; swap < 2; swap++) {
+    tin a = IN(FLOAT, 3, D(3, 70, C), x), b = IN(FLOAT, 1, D(C), sc);
+    check2("Mul", swap ? b : a, swap ? a : b, FLOAT, 3, D(3, 70, C), want);
+  }
+  float small[34];
+  for (int i = 0; i < 34; i++) small[i] = x[i] * sc[i % 17];
+  check2("Mul", IN(FLOAT, 2, D(2, 17), x), IN(FLOAT, 1, D(17), sc), FLOAT, 2, D(2, 17), small);
+}
+
 /* [2,1,3] op [4,1] -> [2,4,3]: both sides broadcast, ranks differ (numpy). */
 static const float rm_a[] = {-1, -0.5f, 0, 0.5f, 1, 1.5f};
 static const float rm_b[] = {1.5f, -2, 0.25f, 4};
@@ -737,6 +756,7 @@ int main(void) {
       cmocka_unit_test(test_add_same_shape),
       cmocka_unit_test(test_add_scalar_both_sides),
       cmocka_unit_test(test_add_channel_bias),
+      cmocka_unit_test(test_mul_channel_scale),
       cmocka_unit_test(test_rank_mismatch_f32),
       cmocka_unit_test(test_rank_mismatch_other_floats),
       cmocka_unit_test(test_int_arith),
