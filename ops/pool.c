@@ -4,7 +4,8 @@
  * match ONNX: max pooling (ceil_mode becomes extra end padding), average
  * pooling that excludes padding (XNNPACK divides by the valid pixel count),
  * average pooling that counts padding as a depthwise convolution with
- * weights 1/(kh*kw), global average pooling. Everything else (Indices
+ * weights 1/(kh*kw), global average pooling (an own AVX-512 loop where the
+ * CPU has it: pool_gap.h). Everything else (Indices
  * output, other dtypes, 1-D / 3-D, windows that leave the padded input) runs
  * one strided reference kernel per dtype, generated from one macro, that
  * reads NCHW or NHWC storage alike. Global pools are that kernel with the
@@ -17,6 +18,7 @@
 
 #include "conv_util.h"
 #include "kernel.h"
+#include "pool_gap.h"
 
 typedef enum pool_kind { POOL_MAX, POOL_AVG, POOL_GLOBAL_MAX, POOL_GLOBAL_AVG } pool_kind;
 
@@ -201,7 +203,8 @@ typedef enum pool_xnn {
   POOL_XNN_MAX,
   POOL_XNN_AVG,
   POOL_XNN_AVG_PADDED, /* count_include_pad as a depthwise convolution */
-  POOL_XNN_GLOBAL_AVG
+  POOL_XNN_GLOBAL_AVG,
+  POOL_OWN_GLOBAL_AVG /* not XNNPACK: pool_gap.h */
 } pool_xnn;
 
 typedef struct pool_state {
@@ -210,6 +213,7 @@ typedef struct pool_state {
   bool include_pad, col_major;
   xnn_operator_t op;
   pool_xnn path;
+  pool_gap gap;
   bool skip;
   pthreadpool_task_1d_tile_1d_t fn;
   pool_ref ref;
@@ -337,7 +341,8 @@ static pool_xnn pool_xnn_choose(const pool_state *s, const op_tensor *x, const o
   if (x->dtype != ONNXI_DTYPE_FLOAT || x->rank != 4 || x->layout != IR_LAYOUT_NHWC ||
       y->layout != IR_LAYOUT_NHWC || want_idx || x->count == 0)
     return POOL_XNN_NONE;
-  if (s->kind == POOL_GLOBAL_AVG) return POOL_XNN_GLOBAL_AVG;
+  if (s->kind == POOL_GLOBAL_AVG)
+    return pool_gap_available() ? POOL_OWN_GLOBAL_AVG : POOL_XNN_GLOBAL_AVG;
   if (s->kind == POOL_GLOBAL_MAX || g->kernel[0] * g->kernel[1] < 2) return POOL_XNN_NONE;
   bool padded = false, past_padding = false, dilated = false;
   for (int i = 0; i < 2; i++) {
@@ -388,7 +393,7 @@ static onnxi_status pool_xnn_create(const op_context *ctx, pool_state *s, const 
   case POOL_XNN_GLOBAL_AVG:
     xs = xnn_create_global_average_pooling_nwc_f32(c, c, c, -INFINITY, INFINITY, 0, &s->op);
     break;
-  case POOL_XNN_NONE: break;
+  case POOL_XNN_NONE: case POOL_OWN_GLOBAL_AVG: break;
   }
   if (xs != xnn_status_success) s->op = NULL;
   return xs == xnn_status_success ? ONNXI_OK : conv_xnn_error(ctx, "pooling create", xs);
@@ -412,7 +417,7 @@ static onnxi_status pool_xnn_setup(const op_context *ctx, pool_state *s, const o
     xs = xnn_setup_global_average_pooling_nwc_f32(s->op, n, h * w, x->data, y->data,
                                                   ctx->threadpool);
     break;
-  case POOL_XNN_NONE: break;
+  case POOL_XNN_NONE: case POOL_OWN_GLOBAL_AVG: break;
   }
   return xs == xnn_status_success ? ONNXI_OK : conv_xnn_error(ctx, "pooling setup", xs);
 }
@@ -447,6 +452,9 @@ static onnxi_status pool_setup(op_context *ctx, void *state, op_tensor *const *i
   s->op = NULL;
   s->skip = out[0]->count == 0;
   s->path = s->skip ? POOL_XNN_NONE : pool_xnn_choose(s, x, out[0], idx != NULL, &g);
+  if (s->path == POOL_OWN_GLOBAL_AVG)
+    return pool_gap_setup(ctx, &s->gap, x->data, out[0]->data, x->dims[0],
+                          x->dims[2] * x->dims[3], x->dims[1]);
   if (s->path != POOL_XNN_NONE) {
     op_context quiet = *ctx;
     quiet.err = NULL; /* what XNNPACK refuses runs on the reference kernel */
@@ -465,6 +473,10 @@ static onnxi_status pool_run(op_context *ctx, void *state, op_tensor *const *in,
   pool_state *s = state;
   (void)n_in;
   if (s->skip) return ONNXI_OK;
+  if (s->path == POOL_OWN_GLOBAL_AVG) {
+    pool_gap_run(&s->gap, ctx->threadpool);
+    return ONNXI_OK;
+  }
   if (s->path != POOL_XNN_NONE) {
     enum xnn_status xs = xnn_run_operator(s->op, ctx->threadpool);
     return xs == xnn_status_success ? ONNXI_OK : conv_xnn_error(ctx, "pooling run", xs);
@@ -481,6 +493,7 @@ static void pool_release(void *state) {
   pool_state *s = state;
   if (s->op) xnn_delete_operator(s->op);
   s->op = NULL;
+  pool_gap_release(&s->gap);
 }
 
 const op_kernel op_average_pool = {

@@ -162,6 +162,27 @@ static void test_global_pools(void **state) {
   pool_check("GlobalMaxPool", FLOAT, 3, (int64_t[]){2, 3, 4}, x, NULL, (int64_t[]){2, 3, 1}, max, NULL);
 }
 
+/* Big enough for the own loop to split pixels between threads (pool_gap.c):
+ * 70 channels (64 and a masked 6), 255 pixels, batch 2; then one pixel of
+ * 40000 channels, which cannot be split. Sums of quarters are exact. */
+static void test_global_avg_split(void **state) {
+  (void)state;
+  enum { N = 2, C = 70, H = 15, W = 17, HW = H * W };
+  static float x[N * C * HW], avg[N * C];
+  for (int i = 0; i < N * C * HW; i++) x[i] = (float)((i * 7) % 11 - 5) * 0.25f;
+  for (int i = 0; i < N * C; i++) {
+    double sum = 0;
+    for (int p = 0; p < HW; p++) sum += x[i * HW + p];
+    avg[i] = (float)(sum / HW);
+  }
+  pool_check("GlobalAveragePool", FLOAT, 4, (int64_t[]){N, C, H, W}, x, NULL,
+             (int64_t[]){N, C, 1, 1}, avg, NULL);
+  static float wide[40000];
+  for (int i = 0; i < 40000; i++) wide[i] = (float)(i % 9) - 4.0f;
+  pool_check("GlobalAveragePool", FLOAT, 4, (int64_t[]){1, 40000, 1, 1}, wide, NULL,
+             (int64_t[]){1, 40000, 1, 1}, wide, NULL);
+}
+
 /* An empty batch plans and runs (nothing to compute). */
 static void test_pool_empty_batch(void **state) {
   (void)state;
@@ -475,6 +496,7 @@ int main(void) {
       cmocka_unit_test(test_avgpool_hand),
       cmocka_unit_test(test_maxpool_dtypes),
       cmocka_unit_test(test_global_pools),
+      cmocka_unit_test(test_global_avg_split),
       cmocka_unit_test(test_lrn),
       cmocka_unit_test(test_lrn_wide),
       cmocka_unit_test(test_pool_empty_batch),
