@@ -758,6 +758,34 @@ static void test_conv_act(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) act_case_check(&cases[i]);
 }
 
+/* --- layout reorders split in pixel blocks between threads ------------- */
+
+/* A 1x1 identity conv on maps big enough for the NCHW -> NHWC and NHWC ->
+ * NCHW reorders around it to split (interp/reorder.c): Y must equal X. An
+ * odd pixel count makes the blocks uneven; batch 2 interleaves images and
+ * blocks. */
+static void test_conv_reorder_split(void **state) {
+  (void)state;
+  enum { C = 8 };
+  static float x[2 * C * 63 * 41], w[C * C];
+  for (int i = 0; i < 2 * C * 63 * 41; i++) x[i] = (float)(i % 1001) - 500.0f;
+  for (int i = 0; i < C; i++) w[i * C + i] = 1.0f;
+  for (int64_t n = 1; n <= 2; n++)
+    for (int threads = 1; threads <= 2; threads++) {
+      int64_t xd[4] = {n, C, 63, 41};
+      op_test t;
+      op_test_init(&t, 13);
+      int in[2] = {op_test_input(&t, "X", F, 4, xd, x),
+                   op_test_const(&t, "W", F, 4, (int64_t[]){C, C, 1, 1}, w)};
+      int y = op_test_value(&t, "Y");
+      op_test_node(&t, "Conv", in, 2, &y, 1);
+      op_test_output(&t, y);
+      if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("%s", t.err.message);
+      op_test_expect(&t, 0, F, 4, xd, x, 0, 0);
+      op_test_release(&t);
+    }
+}
+
 /* --- re-planning: one session, two input shapes ------------------------- */
 
 static void test_conv_replan(void **state) {
@@ -920,6 +948,7 @@ int main(void) {
       cmocka_unit_test(test_conv_random),
       cmocka_unit_test(test_conv_residual),
       cmocka_unit_test(test_conv_act),
+      cmocka_unit_test(test_conv_reorder_split),
       cmocka_unit_test(test_conv_replan),
       cmocka_unit_test(test_conv_errors),
       cmocka_unit_test(test_conv_error_types),
