@@ -513,6 +513,51 @@ static void test_conv_random(void **state) {
 
 /* --- residual Add folded into the Conv step at plan time ------------------ */
 
+/* Random X, W, B and R of a 2-D case, and Y = the reference conv; Y and R
+ * hold up to 200000 floats. conv_data_free releases them. */
+typedef struct conv_data {
+  float *x, *w, *b, *y, *r;
+  int64_t yd[5], yn;
+} conv_data;
+
+static void conv_data_make(const conv_case *cc, conv_data *d) {
+  int64_t xn = cc->n * cc->c * cc->in[0] * cc->in[1];
+  int64_t wn = cc->m * (cc->c / cc->group) * cc->k[0] * cc->k[1];
+  d->x = malloc(sizeof(float) * (size_t)xn), d->w = malloc(sizeof(float) * (size_t)wn);
+  d->b = malloc(sizeof(float) * (size_t)cc->m), d->y = malloc(sizeof(float) * 200000);
+  d->r = malloc(sizeof(float) * 200000);
+  assert_true(d->x && d->w && d->b && d->y && d->r);
+  for (int64_t i = 0; i < xn; i++) d->x[i] = rng_value();
+  for (int64_t i = 0; i < wn; i++) d->w[i] = rng_value();
+  for (int64_t i = 0; i < cc->m; i++) d->b[i] = rng_value();
+  ref_conv(cc, d->x, d->w, cc->bias ? d->b : NULL, d->y, d->yd);
+  d->yn = d->yd[0] * d->yd[1] * d->yd[2] * d->yd[3];
+  assert_true(d->yn <= 200000);
+  for (int64_t i = 0; i < d->yn; i++) d->r[i] = rng_value();
+}
+
+static void conv_data_free(conv_data *d) {
+  free(d->x), free(d->w), free(d->b), free(d->y), free(d->r);
+}
+
+/* Inputs X, W (a constant when w_const) and B of a 2-D case, and the Conv
+ * node writing value y; returns the node. */
+static int conv_data_node(op_test *t, const conv_case *cc, const conv_data *d, bool w_const,
+                          int y) {
+  int64_t xd[4] = {cc->n, cc->c, cc->in[0], cc->in[1]};
+  int64_t wd[4] = {cc->m, cc->c / cc->group, cc->k[0], cc->k[1]};
+  int in[3];
+  in[0] = op_test_input(t, "X", F, 4, xd, d->x);
+  in[1] = w_const ? op_test_const(t, "W", F, 4, wd, d->w) : op_test_input(t, "W", F, 4, wd, d->w);
+  if (cc->bias) in[2] = op_test_const(t, "B", F, 1, (int64_t[]){cc->m}, d->b);
+  int conv = op_test_node(t, "Conv", in, cc->bias ? 3 : 2, &y, 1);
+  op_test_attr_ints(t, conv, "strides", 2, cc->s);
+  op_test_attr_ints(t, conv, "dilations", 2, cc->d);
+  op_test_attr_ints(t, conv, "pads", 4, cc->pads);
+  op_test_attr_int(t, conv, "group", cc->group);
+  return conv;
+}
+
 /* Conv(X, W, B) then Add(Y, R) (operands in either order), the Add
  * clamped as act-fuse leaves it; R in Y's shape, or [1, m, 1, 1] (`bcast`,
  * not folded). With `y_out`, Y is a graph output too (not folded). Checks
@@ -534,25 +579,15 @@ static bool residual_own_kernels(void) {
 #endif
 }
 
-static int residual_run(const residual_case *rc, const float *x, const float *w, const float *b,
-                        const float *r, const int64_t *yd, const float *want, int threads) {
+static int residual_run(const residual_case *rc, const conv_data *d, const float *want,
+                        int threads) {
   const conv_case *cc = &rc->cc;
-  int64_t xd[4] = {cc->n, cc->c, cc->in[0], cc->in[1]};
-  int64_t wd[4] = {cc->m, cc->c / cc->group, cc->k[0], cc->k[1]};
   int64_t rd[4] = {1, cc->m, 1, 1};
   op_test t;
   op_test_init(&t, 13);
-  int in[3];
-  in[0] = op_test_input(&t, "X", F, 4, xd, x);
-  in[1] = rc->w_const ? op_test_const(&t, "W", F, 4, wd, w) : op_test_input(&t, "W", F, 4, wd, w);
-  if (cc->bias) in[2] = op_test_const(&t, "B", F, 1, (int64_t[]){cc->m}, b);
-  int ri = op_test_input(&t, "R", F, 4, rc->bcast ? rd : yd, r);
   int y = op_test_value(&t, "Y"), z = op_test_value(&t, "Z");
-  int conv = op_test_node(&t, "Conv", in, cc->bias ? 3 : 2, &y, 1);
-  op_test_attr_ints(&t, conv, "strides", 2, cc->s);
-  op_test_attr_ints(&t, conv, "dilations", 2, cc->d);
-  op_test_attr_ints(&t, conv, "pads", 4, cc->pads);
-  op_test_attr_int(&t, conv, "group", cc->group);
+  conv_data_node(&t, cc, d, rc->w_const, y);
+  int ri = op_test_input(&t, "R", F, 4, rc->bcast ? rd : d->yd, d->r);
   int add = op_test_node(&t, "Add", rc->r_first ? (int[]){ri, y} : (int[]){y, ri}, 2, &z, 1);
   if (rc->lo > -INFINITY) op_test_attr_float(&t, add, "onnxi.clamp_min", rc->lo);
   if (rc->hi < INFINITY) op_test_attr_float(&t, add, "onnxi.clamp_max", rc->hi);
@@ -560,7 +595,7 @@ static int residual_run(const residual_case *rc, const float *x, const float *w,
   if (rc->y_out) op_test_output(&t, y);
   onnxi_status st = op_test_run(&t, threads);
   if (st != ONNXI_OK) fail_msg("residual case failed: %s", t.err.message);
-  op_test_expect(&t, 0, F, 4, yd, want, 1e-4, 1e-4);
+  op_test_expect(&t, 0, F, 4, d->yd, want, 1e-4, 1e-4);
   int steps = t.steps;
   op_test_release(&t);
   return steps;
@@ -568,32 +603,25 @@ static int residual_run(const residual_case *rc, const float *x, const float *w,
 
 static void residual_case_check(const residual_case *rc) {
   const conv_case *cc = &rc->cc;
-  int64_t xn = cc->n * cc->c * cc->in[0] * cc->in[1];
-  int64_t wn = cc->m * (cc->c / cc->group) * cc->k[0] * cc->k[1], yd[5];
-  float *x = malloc(sizeof(float) * (size_t)xn), *w = malloc(sizeof(float) * (size_t)wn);
-  float *b = malloc(sizeof(float) * (size_t)cc->m), *y = malloc(sizeof(float) * 200000);
-  float *r = malloc(sizeof(float) * 200000);
-  assert_true(x && w && b && y && r);
-  for (int64_t i = 0; i < xn; i++) x[i] = rng_value();
-  for (int64_t i = 0; i < wn; i++) w[i] = rng_value();
-  for (int64_t i = 0; i < cc->m; i++) b[i] = rng_value();
-  ref_conv(cc, x, w, cc->bias ? b : NULL, y, yd);
-  int64_t yn = yd[0] * yd[1] * yd[2] * yd[3], plane = yd[2] * yd[3];
-  assert_true(yn <= 200000);
-  for (int64_t i = 0; i < yn; i++) r[i] = rng_value();
-  for (int64_t i = 0; i < yn; i++) {
-    float v = y[i] + (rc->bcast ? r[(i / plane) % cc->m] : r[i]);
-    y[i] = v < rc->lo ? rc->lo : v > rc->hi ? rc->hi : v;
+  conv_data d;
+  conv_data_make(cc, &d);
+  float *want = malloc(sizeof(float) * (size_t)d.yn);
+  assert_true(want);
+  int64_t plane = d.yd[2] * d.yd[3];
+  for (int64_t i = 0; i < d.yn; i++) {
+    float v = d.y[i] + (rc->bcast ? d.r[(i / plane) % cc->m] : d.r[i]);
+    want[i] = v < rc->lo ? rc->lo : v > rc->hi ? rc->hi : v;
   }
   for (int threads = 1; threads <= 2; threads++) {
-    int fused = residual_run(rc, x, w, b, r, yd, y, threads);
+    int fused = residual_run(rc, &d, want, threads);
     setenv("ONNXI_FUSE_RESIDUAL", "0", 1);
-    int plain = residual_run(rc, x, w, b, r, yd, y, threads);
+    int plain = residual_run(rc, &d, want, threads);
     unsetenv("ONNXI_FUSE_RESIDUAL");
     bool folds = rc->own && residual_own_kernels() && !rc->bcast && !rc->y_out;
     assert_int_equal(fused, plain - (folds ? 1 : 0));
   }
-  free(x), free(w), free(b), free(y), free(r);
+  free(want);
+  conv_data_free(&d);
 }
 
 static void test_conv_residual(void **state) {
@@ -651,24 +679,13 @@ static double act_ref(bool hard, double v) {
   return v * (g < 0 ? 0 : g > 1 ? 1 : g);
 }
 
-static int act_run(const act_case *ac, const float *x, const float *w, const float *b,
-                   const float *r, const int64_t *yd, const float *want, int threads) {
+static int act_run(const act_case *ac, const conv_data *d, const float *want, int threads) {
   const conv_case *cc = &ac->cc;
-  int64_t xd[4] = {cc->n, cc->c, cc->in[0], cc->in[1]};
-  int64_t wd[4] = {cc->m, cc->c / cc->group, cc->k[0], cc->k[1]};
   op_test t;
   op_test_init(&t, 13);
-  int in[3];
-  in[0] = op_test_input(&t, "X", F, 4, xd, x);
-  in[1] = ac->w_const ? op_test_const(&t, "W", F, 4, wd, w) : op_test_input(&t, "W", F, 4, wd, w);
-  if (cc->bias) in[2] = op_test_const(&t, "B", F, 1, (int64_t[]){cc->m}, b);
   int y = op_test_value(&t, "Y"), yr = op_test_value(&t, "Yr"), gv = op_test_value(&t, "G");
   int z = op_test_value(&t, "Z"), out = ac->add ? op_test_value(&t, "O") : z;
-  int conv = op_test_node(&t, "Conv", in, cc->bias ? 3 : 2, &y, 1);
-  op_test_attr_ints(&t, conv, "strides", 2, cc->s);
-  op_test_attr_ints(&t, conv, "dilations", 2, cc->d);
-  op_test_attr_ints(&t, conv, "pads", 4, cc->pads);
-  op_test_attr_int(&t, conv, "group", cc->group);
+  conv_data_node(&t, cc, d, ac->w_const, y);
   if (ac->relu) op_test_node(&t, "Relu", &y, 1, &yr, 1);
   int a = ac->relu ? yr : y;
   int gate = op_test_node(&t, ac->hard ? "HardSigmoid" : "Sigmoid", &a, 1, &gv, 1);
@@ -678,7 +695,7 @@ static int act_run(const act_case *ac, const float *x, const float *w, const flo
   }
   op_test_node(&t, "Mul", (int[]){a, gv}, 2, &z, 1);
   if (ac->add) {
-    int ri = op_test_input(&t, "R", F, 4, yd, r);
+    int ri = op_test_input(&t, "R", F, 4, d->yd, d->r);
     op_test_node(&t, "Add", (int[]){z, ri}, 2, &out, 1);
   }
   op_test_output(&t, out);
@@ -689,39 +706,30 @@ static int act_run(const act_case *ac, const float *x, const float *w, const flo
   assert_int_equal(act != NULL, ac->fused);
   if (act) assert_int_equal(act->i, ac->hard ? OP_ACT_HARD_SWISH : OP_ACT_SWISH);
   if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("act case failed: %s", t.err.message);
-  op_test_expect(&t, 0, F, 4, yd, want, 1e-4, 1e-4);
+  op_test_expect(&t, 0, F, 4, d->yd, want, 1e-4, 1e-4);
   int steps = t.steps;
   op_test_release(&t);
   return steps;
 }
 
 static void act_case_check(const act_case *ac) {
-  const conv_case *cc = &ac->cc;
-  int64_t xn = cc->n * cc->c * cc->in[0] * cc->in[1];
-  int64_t wn = cc->m * (cc->c / cc->group) * cc->k[0] * cc->k[1], yd[5];
-  float *x = malloc(sizeof(float) * (size_t)xn), *w = malloc(sizeof(float) * (size_t)wn);
-  float *b = malloc(sizeof(float) * (size_t)cc->m), *y = malloc(sizeof(float) * 200000);
-  float *r = malloc(sizeof(float) * 200000);
-  assert_true(x && w && b && y && r);
-  for (int64_t i = 0; i < xn; i++) x[i] = rng_value();
-  for (int64_t i = 0; i < wn; i++) w[i] = rng_value();
-  for (int64_t i = 0; i < cc->m; i++) b[i] = rng_value();
-  ref_conv(cc, x, w, cc->bias ? b : NULL, y, yd);
-  int64_t yn = yd[0] * yd[1] * yd[2] * yd[3];
-  assert_true(yn <= 200000);
-  for (int64_t i = 0; i < yn; i++) {
-    double v = ac->relu && y[i] < 0 ? 0 : y[i];
-    r[i] = rng_value();
-    y[i] = (float)(act_ref(ac->hard, v) + (ac->add ? r[i] : 0));
+  conv_data d;
+  conv_data_make(&ac->cc, &d);
+  float *want = malloc(sizeof(float) * (size_t)d.yn);
+  assert_true(want);
+  for (int64_t i = 0; i < d.yn; i++) {
+    double v = ac->relu && d.y[i] < 0 ? 0 : d.y[i];
+    want[i] = (float)(act_ref(ac->hard, v) + (ac->add ? d.r[i] : 0));
   }
   for (int threads = 1; threads <= 2; threads++) {
-    int steps = act_run(ac, x, w, b, r, yd, y, threads);
+    int steps = act_run(ac, &d, want, threads);
     if (!ac->add) continue;
     setenv("ONNXI_FUSE_RESIDUAL", "0", 1);
-    assert_int_equal(act_run(ac, x, w, b, r, yd, y, threads), steps);
+    assert_int_equal(act_run(ac, &d, want, threads), steps);
     unsetenv("ONNXI_FUSE_RESIDUAL");
   }
-  free(x), free(w), free(b), free(y), free(r);
+  free(want);
+  conv_data_free(&d);
 }
 
 static void test_conv_act(void **state) {
