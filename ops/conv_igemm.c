@@ -31,6 +31,11 @@ enum {
  * tiles inside each panel so the panel stays in L2 instead. */
 #define IG_PANEL_OUTER_BYTES (512 * 1024)
 
+/* Pointer tables of a plan up to this size are built once at setup (X's
+ * address is fixed per plan): building them per tile and panel took ~3% of
+ * ResNet-18 at 1 thread, more where a tile runs once per panel. */
+#define IG_PTRS_MAX_BYTES (8u << 20)
+
 /* Thin inputs (RGB stems: c = 3) run in row mode: the kw taps of one
  * kernel row are kw*c contiguous floats of a copy of X padded left and
  * right, so a tile walks kh pointers of kw*c floats instead of kh*kw
@@ -46,6 +51,8 @@ struct conv_igemm {
   float *xp;   /* row mode: X padded to iwp pixels per row */
   size_t xp_cap;
   int64_t iwp;
+  const float **ptrs; /* the plan's pointer tables, tile after tile; NULL: built per tile */
+  size_t ptrs_cap;
   conv_tiles t;
   bool panel_outer;
 };
@@ -81,6 +88,7 @@ void conv_igemm_destroy(conv_igemm *g) {
   free(g->bias);
   free(g->zero);
   free(g->xp);
+  free(g->ptrs);
   free(g);
 }
 
@@ -160,12 +168,35 @@ static void ig_rows_fill(const conv_igemm *g) {
   }
 }
 
+static void ig_pointers_tile(const conv_igemm *g, int64_t tile, const float **a);
+
+/* The plan's pointer tables, when they fit IG_PTRS_MAX_BYTES (and memory
+ * allows; otherwise every tile builds its own as it runs). */
+static void ig_setup_ptrs(conv_igemm *g) {
+  size_t per = (size_t)(g->ktaps * IG_MR), n = (size_t)g->t.tiles * per;
+  const char *env = getenv("ONNXI_IGEMM_TABLES"); /* "0": per tile, as a check of that path */
+  if (n * sizeof *g->ptrs > IG_PTRS_MAX_BYTES || (env && !strcmp(env, "0"))) {
+    free(g->ptrs);
+    g->ptrs = NULL, g->ptrs_cap = 0;
+    return;
+  }
+  if (n > g->ptrs_cap) {
+    free(g->ptrs);
+    g->ptrs = malloc(n * sizeof *g->ptrs);
+    g->ptrs_cap = g->ptrs ? n : 0;
+    if (!g->ptrs) return;
+  }
+  for (int64_t t = 0; t < g->t.tiles; t++) ig_pointers_tile(g, t, g->ptrs + (size_t)t * per);
+}
+
 onnxi_status conv_igemm_setup(const op_context *ctx, conv_igemm *g, const conv_gemm_shape *sh,
                               const float *x, float *y, const conv_epilogue *ep) {
   conv_tiles_bind(&g->t, sh, x, y, ep);
   g->panel_outer = sizeof(float) * (size_t)(g->taps * g->c * IG_NR * g->panels) >
                    IG_PANEL_OUTER_BYTES;
-  return g->row_mode ? ig_setup_rows(ctx, g) : ONNXI_OK;
+  onnxi_status st = g->row_mode ? ig_setup_rows(ctx, g) : ONNXI_OK;
+  if (st == ONNXI_OK) ig_setup_ptrs(g);
+  return st;
 }
 
 /* Pixels per tile for a plan of this many output pixels: 12, or 7 where
@@ -239,6 +270,15 @@ static void ig_pointers_rows(const conv_igemm *g, int64_t p0, int64_t rows, cons
       if (++oy == s->oh) oy = 0, n++;
     }
   }
+}
+
+/* Tile `tile`'s pointer table, in row mode or not. */
+static void ig_pointers_tile(const conv_igemm *g, int64_t tile, const float **a) {
+  int64_t px = tile * g->t.mr, rows = g->t.pixels - px < g->t.mr ? g->t.pixels - px : g->t.mr;
+  if (g->row_mode)
+    ig_pointers_rows(g, px, rows, a);
+  else
+    conv_igemm_pointers(&g->t.sh, g->kh, g->kw, g->t.x, g->c, g->zero, px, rows, a);
 }
 
 #define IG_TARGET __attribute__((target("avx512f"), always_inline)) static inline
@@ -321,13 +361,13 @@ IG_TILE_FN(ig_tile_7x16, IG_MR_SMALL, 1)
  * ResNet-50's 512->2048 1x1 ran 40% slower than warm). */
 static void ig_run_tile(const conv_igemm *g, int64_t tile, int64_t p0, int64_t p1,
                         int64_t pass, int64_t pass_tiles) {
-  const float *a[IG_MAX_TAPS * IG_MR];
+  const float *table[IG_MAX_TAPS * IG_MR], *const *a = table;
   int64_t px = tile * g->t.mr, rows = g->t.pixels - px < g->t.mr ? g->t.pixels - px : g->t.mr;
   int64_t steps = g->ktaps * g->klen, panel_floats = steps * IG_NR;
-  if (g->row_mode)
-    ig_pointers_rows(g, px, rows, a);
+  if (g->ptrs)
+    a = g->ptrs + (size_t)(tile * g->ktaps * IG_MR);
   else
-    conv_igemm_pointers(&g->t.sh, g->kh, g->kw, g->t.x, g->c, g->zero, px, rows, a);
+    ig_pointers_tile(g, tile, table);
   for (int64_t panel = p0; panel < p1; panel++) {
     int64_t o0 = panel * IG_NR, cols = g->m - o0 < IG_NR ? g->m - o0 : IG_NR;
     const float *w = g->w + (size_t)(panel * panel_floats);
