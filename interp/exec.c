@@ -294,6 +294,11 @@ static void exec_tensor_print(FILE *f, const exec_session *s, int32_t id) {
   }
 }
 
+const char *exec_node_act_name(const ir_node *n) {
+  const ir_attr *act = ir_node_attr(n, "onnxi.activation");
+  return act && act->type == IR_ATTR_INT ? op_act_name((int)act->i) : "";
+}
+
 void exec_plan_print(FILE *f, const exec_session *s) {
   const exec_plan *p = s->plan;
   if (!p) {
@@ -310,8 +315,7 @@ void exec_plan_print(FILE *f, const exec_session *s) {
       const ir_node *n = &s->model->graph.nodes[st->node];
       const ir_node *c = st->fused != IR_NONE ? &s->model->graph.nodes[st->fused] : n;
       const ir_attr *lo = ir_node_attr(c, "onnxi.clamp_min"), *hi = ir_node_attr(c, "onnxi.clamp_max");
-      const ir_attr *act = ir_node_attr(n, "onnxi.activation");
-      const char *act_name = act && act->type == IR_ATTR_INT ? op_act_name((int)act->i) : "";
+      const char *act_name = exec_node_act_name(n);
       fprintf(f, "%4d  %s%s%s%s%s '%s'  (", i, n->op_type, st->fused != IR_NONE ? "+Add" : "",
               lo || hi ? "+clamp" : "", *act_name ? "+" : "", act_name, n->name);
     }

@@ -20,5 +20,8 @@ void exec_plan_free(exec_plan *p);
 /* Runs one step of the current plan (exec_session_run's loop body; also used
  * by the profiled run in session_stats.c). */
 onnxi_status exec_step_run(exec_session *s, const exec_step *step, onnxi_error *err);
+/* "Swish" or "HardSwish" for a node carrying onnxi.activation (the conv-act
+ * pass), else "": for profiles and plan dumps. */
+const char *exec_node_act_name(const ir_node *n);
 
 #endif

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "act.h"
 #include "exec_internal.h"
 #include "exec_work.h"
 
@@ -98,8 +97,7 @@ void exec_step_describe(const exec_session *s, int32_t step, exec_step_info *inf
   char clamp[48];
   stats_clamp_label(st->fused != IR_NONE ? &g->nodes[st->fused] : node, clamp, sizeof clamp);
   info->name = node->name;
-  const ir_attr *act = ir_node_attr(node, "onnxi.activation");
-  const char *act_name = act && act->type == IR_ATTR_INT ? op_act_name((int)act->i) : "";
+  const char *act_name = exec_node_act_name(node);
   snprintf(info->op, sizeof info->op, "%.40s%s%s%s%s", node->op_type,
            st->fused != IR_NONE ? "+Add" : "", clamp, *act_name ? "+" : "", act_name);
   info->flops = exec_node_flops(node, stats_tensor(p, st->ins, st->n_in, 0),

@@ -823,7 +823,8 @@ static onnxi_status ew_xnn_setup(ew_xnn x, xnn_operator_t op, const ew_plan *p,
   return xs == xnn_status_success ? ONNXI_OK : ONNXI_ERR_RUNTIME;
 }
 
-/* Binds step i to XNNPACK when it can run it; otherwise the own loop runs. */
+/* Binds step i to XNNPACK when it can run it, except per-channel scales
+ * (ew_scale_run); otherwise the own loop runs. */
 static onnxi_status ew_step_bind_xnn(op_context *ctx, ew_state *s, int i, int32_t dtype) {
   ew_step *step = &s->steps[i];
   const bool last = i == s->n_steps - 1;

@@ -341,28 +341,25 @@ static void unary_swish_fast(size_t n, const void *vx, void *vy, const unary_par
   else unary_swish_copy(n, vx, vy);
 }
 
-OP_VECTOR_LOOP
-static void unary_hard_swish_inplace(size_t n, float *y) {
-  for (size_t i = 0; i < n; i++) {
-    float g = y[i] / 6 + 0.5f;
-    y[i] *= g < 0 ? 0 : g > 1 ? 1 : g;
-  }
-}
-
 const char *op_act_name(int act) {
   return act == OP_ACT_SWISH ? "Swish" : act == OP_ACT_HARD_SWISH ? "HardSwish" : "";
 }
 
+/* The ops' own float loops (both safe in place); HardSwish's generated
+ * loop takes no parameters. */
 void op_act_inplace(int act, float *y, size_t n) {
-  if (act != OP_ACT_SWISH && act != OP_ACT_HARD_SWISH) return;
+  if (act == OP_ACT_SWISH) {
+    unary_swish_fast(n, y, y, NULL);
+    return;
+  }
+  if (act != OP_ACT_HARD_SWISH) return;
 #ifdef UNARY_HAVE_ACT512
   if (__builtin_cpu_supports("avx512f")) {
     unary_act512(act, n, y, y);
     return;
   }
 #endif
-  if (act == OP_ACT_SWISH) unary_swish_inplace(n, y);
-  else unary_hard_swish_inplace(n, y);
+  unary_descs[IR_OP_HARD_SWISH].f32(n, y, y, NULL);
 }
 
 /* The loop for a storage dtype; float16/bfloat16 map to the float32 loop. */
