@@ -22,6 +22,7 @@
 #include "conv_gemm.h"
 #include "conv_grouped.h"
 #include "conv_igemm.h"
+#include "conv_winograd.h"
 #include "conv_util.h"
 #include "kernel.h"
 
@@ -369,6 +370,10 @@ typedef struct conv_state {
   bool use_ig;
   conv_grouped *gr;    /* narrow-group or depthwise conv, own AVX-512 kernel */
   bool gr_reusable, use_gr;
+#endif
+#ifdef ONNXI_HAVE_WINOGRAD
+  conv_wino *wn;       /* 3x3 stride-1 dense conv by Winograd: replaces ig when set */
+  bool wn_reusable, use_wn;
 #endif
   const float *res;    /* plan's fused residual (OP_KERNEL_RESIDUAL), NULL without */
   float res_lo, res_hi; /* the fused Add's clamp, applied to Y + res */
@@ -868,6 +873,33 @@ static onnxi_status conv_setup_igemm(op_context *ctx, conv_state *s, op_tensor *
   return conv_igemm_setup(ctx, s->ig, &sh, x->data, y->data, &ep);
 }
 
+#ifdef ONNXI_HAVE_WINOGRAD
+/* The Winograd path for this plan, repacking as conv_setup_igemm. The
+ * direct packing from load time goes: a plan that wants it again repacks. */
+static onnxi_status conv_setup_wino(op_context *ctx, conv_state *s, op_tensor *const *in,
+                                    int n_in, op_tensor *y, const conv_gemm_shape *sh) {
+  const op_tensor *x = in[0], *w = in[1], *b = n_in > 2 ? in[2] : NULL;
+  bool reusable = op_input_const(ctx, 1) && (!b || op_input_const(ctx, 2));
+  conv_igemm_destroy(s->ig);
+  s->ig = NULL;
+  if (!(s->wn && s->wn_reusable && reusable)) {
+    int64_t ws[IR_MAX_RANK];
+    conv_tensor_strides(w, ws);
+    conv_wino_destroy(s->wn);
+    s->wn = NULL;
+    onnxi_status st = conv_wino_create(ctx, w->data, ws, b ? b->data : NULL, x->dims[1],
+                                       y->dims[1], &s->wn);
+    if (st != ONNXI_OK) return st;
+    s->wn_reusable = reusable;
+  }
+  s->path = "own-winograd";
+  s->res_fused = s->res != NULL;
+  s->act_fused = true;
+  conv_epilogue ep = conv_epilogue_of(s);
+  return conv_wino_setup(ctx, s->wn, sh, x->data, y->data, &ep);
+}
+#endif
+
 /* The own narrow-group path for this plan, repacking as conv_setup_igemm. */
 static onnxi_status conv_setup_grouped(op_context *ctx, conv_state *s, op_tensor *const *in,
                                        int n_in, op_tensor *y, const conv_geom *g) {
@@ -990,6 +1022,16 @@ static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *i
   s->use_ig = s->use_xnn && !s->transposed &&
               conv_igemm_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1],
                                 g.dilation[1]);
+#ifdef ONNXI_HAVE_WINOGRAD
+  conv_gemm_shape sh = conv_shape_of(in[0], out[0], &g);
+  size_t threads = ctx->threadpool ? pthreadpool_get_threads_count(ctx->threadpool) : 1;
+  s->use_wn = s->use_ig && conv_wino_wanted(s->group, in[0]->dims[1], m, g.kernel[0],
+                                            g.kernel[1], &sh, threads);
+  if (s->use_wn) {
+    s->use_ig = s->use_xnn = false;
+    return conv_setup_wino(ctx, s, in, n_in, out[0], &sh);
+  }
+#endif
   if (s->use_ig) {
     bool fits = false;
     st = conv_setup_igemm(ctx, s, in, n_in, out[0], &g, &fits);
@@ -1035,6 +1077,12 @@ static onnxi_status conv_run_path(op_context *ctx, void *state, op_tensor *const
     conv_igemm_run(s->ig, ctx->threadpool);
     return ONNXI_OK;
   }
+#ifdef ONNXI_HAVE_WINOGRAD
+  if (s->use_wn) {
+    conv_wino_run(s->wn, ctx->threadpool);
+    return ONNXI_OK;
+  }
+#endif
   if (s->use_gr) {
     conv_grouped_run(s->gr, ctx->threadpool);
     return ONNXI_OK;
@@ -1083,6 +1131,10 @@ static void conv_release(void *state) {
   conv_grouped_destroy(s->gr);
   s->gr = NULL;
 #endif
+#ifdef ONNXI_HAVE_WINOGRAD
+  conv_wino_destroy(s->wn);
+  s->wn = NULL;
+#endif
 #ifdef ONNXI_HAVE_BLAS
   conv_gemm_destroy(s->gemm);
   s->gemm = NULL;
@@ -1098,7 +1150,7 @@ static const char *conv_path(const void *state) {
 static bool conv_residual_ok(const void *state) {
 #ifdef ONNXI_HAVE_IGEMM
   const conv_state *s = state;
-  return (s->ig || s->gr) && !s->act;
+  return (s->ig || s->gr || s->wn) && !s->act; /* wn: ig's replacement after a plan */
 #else
   (void)state;
   return false;

@@ -4,6 +4,7 @@
 #ifdef ONNXI_HAVE_IGEMM
 
 #include <immintrin.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,6 +119,7 @@ onnxi_status conv_igemm_create(const op_context *ctx, const float *w, const int6
   }
   memset(g->zero, 0, sizeof(float) * (size_t)g->klen);
   memset(g->bias, 0, sizeof(float) * (size_t)(g->panels * IG_NR));
+  g->t.ep = (conv_epilogue){NULL, -INFINITY, INFINITY, 0}; /* conv_igemm_rows' */
   if (b) memcpy(g->bias, b, sizeof(float) * (size_t)m);
   for (int64_t p = 0; p < g->panels; p++) {
     float *dst = g->w + (size_t)p * panel_floats;
@@ -418,6 +420,18 @@ static void ig_task_chunk(void *arg, size_t chunk) {
   for (int64_t t = t0; t <= t1; t++) {
     int64_t p0 = w0 - t * np, p1 = w1 - t * np;
     ig_run_tile(g, t, p0 > 0 ? p0 : 0, p1 < np ? p1 : np, 0, 0);
+  }
+}
+
+void conv_igemm_rows(const conv_igemm *g, const float *a, int64_t lda, int64_t rows, float *y) {
+  const float *table[IG_MR];
+  for (int64_t r = 0; r < IG_MR; r++) table[r] = a + (r < rows ? r : rows - 1) * lda;
+  for (int64_t panel = 0; panel < g->panels; panel++) {
+    int64_t o0 = panel * IG_NR, cols = g->m - o0 < IG_NR ? g->m - o0 : IG_NR;
+    const float *w = g->w + (size_t)(panel * g->c * IG_NR);
+    const char *pf = (const char *)(panel + 1 < g->panels ? w + g->c * IG_NR : w);
+    (cols > 16 ? ig_tile_12x32 : ig_tile_12x16)(g, table, w, g->bias + o0, y + o0, rows, cols,
+                                                pf, panel + 1 < g->panels ? IG_NR * 4 : 0);
   }
 }
 

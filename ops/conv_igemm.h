@@ -89,6 +89,10 @@ void conv_igemm_chunks_run(pthreadpool_t pool, int64_t items, int64_t *chunks,
 void conv_igemm_pointers(const conv_gemm_shape *s, int64_t kh, int64_t kw, const float *x,
                          int64_t c, const float *zero, int64_t p0, int64_t rows,
                          const float **a);
+/* Y[rows x m] = A[rows x c] * W (plus B) for a g packed as a 1x1 conv,
+ * never set up: no epilogue. rows <= CONV_IGEMM_MR, A's rows lda floats
+ * apart, Y's m. The GEMMs of conv_winograd.c. */
+void conv_igemm_rows(const conv_igemm *g, const float *a, int64_t lda, int64_t rows, float *y);
 void conv_igemm_destroy(conv_igemm *g);
 #endif
 

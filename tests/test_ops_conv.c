@@ -398,6 +398,19 @@ static void ref_conv(const conv_case *cc, const float *x, const float *w, const 
     }
 }
 
+/* The kernel path the runs with constant weights must take where the own
+ * AVX-512 kernels run (NULL: any); set by test_conv_winograd. */
+static const char *case_want_path;
+
+static void conv_path_check(const op_test *t, bool w_const) {
+#ifdef ONNXI_HAVE_IGEMM
+  if (case_want_path && w_const && conv_igemm_enabled() && !strstr(t->paths, case_want_path))
+    fail_msg("paths '%s', want %s", t->paths, case_want_path);
+#else
+  (void)t, (void)w_const;
+#endif
+}
+
 static void conv_case_run(const conv_case *cc) {
   int rank = cc->nsp + 2;
   int64_t xd[5] = {cc->n, cc->c}, wd[5], yd[5], xn = cc->n * cc->c, wn;
@@ -444,6 +457,7 @@ static void conv_case_run(const conv_case *cc) {
       unsetenv("ONNXI_IGEMM_TABLES");
       if (st != ONNXI_OK) fail_msg("case failed: %s", t.err.message);
       op_test_expect(&t, 0, F, rank, yd, y, 1e-4, 1e-4);
+      conv_path_check(&t, w_const);
       op_test_release(&t);
     }
   free(x);
@@ -600,6 +614,7 @@ static int residual_run(const residual_case *rc, const conv_data *d, const float
   onnxi_status st = op_test_run(&t, threads);
   if (st != ONNXI_OK) fail_msg("residual case failed: %s", t.err.message);
   op_test_expect(&t, 0, F, 4, d->yd, want, 1e-4, 1e-4);
+  conv_path_check(&t, rc->w_const);
   int steps = t.steps;
   op_test_release(&t);
   return steps;
@@ -711,6 +726,7 @@ static int act_run(const act_case *ac, const conv_data *d, const float *want, in
   if (act) assert_int_equal(act->i, ac->hard ? OP_ACT_HARD_SWISH : OP_ACT_SWISH);
   if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("act case failed: %s", t.err.message);
   op_test_expect(&t, 0, F, 4, d->yd, want, 1e-4, 1e-4);
+  conv_path_check(&t, ac->w_const);
   int steps = t.steps;
   op_test_release(&t);
   return steps;
@@ -768,6 +784,41 @@ static void test_conv_act(void **state) {
   };
   /* clang-format on */
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) act_case_check(&cases[i]);
+}
+
+/* --- Winograd F(2x2, 3x3) (ops/conv_winograd.c) -------------------------- */
+
+/* ONNXI_WINOGRAD=1 takes small maps too. Each case must run on the path
+ * (with constant weights, where the own kernels run) and match the
+ * reference conv, plus the residual and its clamp, or the Swish. */
+static void test_conv_winograd(void **state) {
+  (void)state;
+  /* clang-format off */
+  static const conv_case cases[] = {
+      /* odd output sizes (edge blocks stored in part), batch 2 (blocks of
+       * both images in one GEMM), a 32 + 16 channel split */
+      {false, 2, 2, 32, 48, 1, {9, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      /* no padding, 64 -> 64 channels, no bias */
+      {false, 2, 1, 64, 64, 1, {8, 10}, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, NULL, false},
+      /* asymmetric pads of 2: blocks whose patch is mostly padding */
+      {false, 2, 1, 48, 32, 1, {6, 5}, {3, 3}, {1, 1}, {1, 1}, {2, 1, 0, 2}, {0}, NULL, true},
+      /* 225 blocks: several GEMM passes per thread, the last one partial */
+      {false, 2, 1, 32, 32, 1, {30, 30}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+  };
+  static const residual_case res = {
+      {false, 2, 2, 32, 48, 1, {7, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      true, false, false, false, 0.0f, 6.0f, true};
+  static const act_case act = {
+      {false, 2, 1, 32, 32, 1, {11, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      false, true, false, false, 1, true};
+  /* clang-format on */
+  setenv("ONNXI_WINOGRAD", "1", 1);
+  case_want_path = "own-winograd";
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) conv_case_run(&cases[i]);
+  residual_case_check(&res);
+  act_case_check(&act);
+  case_want_path = NULL;
+  unsetenv("ONNXI_WINOGRAD");
 }
 
 /* --- layout reorders split in pixel blocks between threads ------------- */
@@ -960,6 +1011,7 @@ int main(void) {
       cmocka_unit_test(test_conv_random),
       cmocka_unit_test(test_conv_residual),
       cmocka_unit_test(test_conv_act),
+      cmocka_unit_test(test_conv_winograd),
       cmocka_unit_test(test_conv_reorder_split),
       cmocka_unit_test(test_conv_replan),
       cmocka_unit_test(test_conv_errors),

@@ -201,6 +201,20 @@ static void op_test_output_keep(op_test *t, int k, const op_tensor *o) {
   }
 }
 
+static void op_test_paths_keep(op_test *t, const exec_session *s) {
+  t->steps = exec_session_step_count(s);
+  size_t len = 0;
+  t->paths[0] = '\0';
+  for (int32_t i = 0; i < t->steps; i++) {
+    exec_step_info info = {.path = ""};
+    exec_step_describe(s, i, &info);
+    if (!*info.path) continue;
+    int n = snprintf(t->paths + len, sizeof t->paths - len, "%s%s", len ? "," : "", info.path);
+    if (n < 0 || (size_t)n >= sizeof t->paths - len) break;
+    len += (size_t)n;
+  }
+}
+
 onnxi_status op_test_run(op_test *t, int threads) {
   op_test_outputs_free(t);
   err_clear(&t->err);
@@ -216,7 +230,7 @@ onnxi_status op_test_run(op_test *t, int threads) {
   }
   if (st == ONNXI_OK)
     st = exec_session_prepare(s, ranks, (const int64_t(*)[IR_MAX_RANK])dims, t->input_data, &t->err);
-  if (st == ONNXI_OK) t->steps = exec_session_step_count(s);
+  if (st == ONNXI_OK) op_test_paths_keep(t, s);
   if (st == ONNXI_OK) st = exec_session_run(s, t->input_data, &t->err);
   for (int k = 0; st == ONNXI_OK && k < t->n_outputs; k++)
     op_test_output_keep(t, k, exec_session_output(s, k));

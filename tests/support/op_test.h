@@ -40,6 +40,7 @@ typedef struct op_test {
   int64_t out_dims[OP_TEST_MAX_IO][ONNXI_MAX_RANK];
   void *out_data[OP_TEST_MAX_IO];
   int steps; /* steps of the plan op_test_run ran (fusions show as fewer) */
+  char paths[256]; /* their kernel paths, comma-separated ("own-igemm,...") */
   onnxi_error err;
 } op_test;
 

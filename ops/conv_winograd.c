@@ -1,0 +1,248 @@
+/* Winograd F(2x2, 3x3) convolution, own AVX-512 transforms (see conv_winograd.h). */
+#include "conv_winograd.h"
+
+#ifdef ONNXI_HAVE_WINOGRAD
+
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "act.h"
+#include "arena.h"
+
+enum {
+  WN_POS = 16,   /* transform positions: a 4x4 patch */
+  WN_LANES = 16, /* channels per vector */
+  WN_MR = CONV_IGEMM_MR,
+  WN_MIN_C = 32, /* as the own dense kernel: thinner, the GEMMs are too short */
+};
+
+/* Fewer 2x2 blocks than this per thread, the direct kernel wins: every
+ * thread streams all of U once per block of tiles. ResNet-50 at 1 thread
+ * (thread CPU): 56x56x64 1.13 -> 0.80 ms, 28x28x128 1.14 -> 0.72, 14x14x256
+ * (49 blocks) 1.19 -> 0.88, but 7x7x512 (16 blocks, U 16 MB) 1.31 -> 1.83;
+ * at 2 threads the 14x14 layers (24 blocks each) made the model ~1% slower. */
+#define WN_MIN_TILES 36
+
+/* Scratch of one block, V and M together: small enough to stay in L2 next
+ * to the transformed weights being streamed. */
+#define WN_BLOCK_BYTES (256 * 1024)
+
+/* Threads' scratch this far apart: with the two threads' scratch adjacent,
+ * ResNet-18's 3x3 convs ran no faster at 2 threads than at 1 (one half
+ * 0.44 ms, the other 0.6-0.75, against 0.36 for both 256 KB apart; maybe
+ * the prefetchers of one core pulling the other's lines on a 2 MB page).
+ * The gap is never touched, so it costs address space only. */
+#define WN_GAP_FLOATS (64 * 1024)
+#define WN_PAGE_FLOATS 1024
+
+struct conv_wino {
+  int64_t c, m;
+  conv_igemm *u[WN_POS]; /* U at each position, packed as a 1x1 conv c -> m */
+  float *bias;           /* m */
+  float *zero;           /* c zeros: the padding's pixels */
+  conv_gemm_shape sh;
+  const float *x;
+  float *y;
+  conv_epilogue ep;
+  int64_t tw, th, tiles; /* 2x2 blocks per row, per column, over all images */
+  int64_t block;         /* blocks per pass through the GEMMs */
+  float *scratch;        /* per chunk: V [WN_POS][block][c], then M [WN_POS][block][m] */
+  size_t scratch_cap, per_chunk;
+  int64_t chunks;
+};
+
+static int wn_env(void) {
+  const char *env = getenv("ONNXI_WINOGRAD");
+  return env && !strcmp(env, "0") ? 0 : env && !strcmp(env, "1") ? 1 : -1;
+}
+
+bool conv_wino_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
+                      const conv_gemm_shape *sh, size_t threads) {
+  int env = wn_env();
+  if (env == 0 || !conv_igemm_enabled() || group != 1 || kh != 3 || kw != 3) return false;
+  if (c < WN_MIN_C || c % WN_LANES || m % WN_LANES || sh->sh != 1 || sh->sw != 1 ||
+      sh->dh != 1 || sh->dw != 1)
+    return false;
+  int64_t tiles = sh->n * ((sh->oh + 1) / 2) * ((sh->ow + 1) / 2);
+  return env == 1 || tiles >= WN_MIN_TILES * (int64_t)(threads ? threads : 1);
+}
+
+void conv_wino_destroy(conv_wino *wn) {
+  if (!wn) return;
+  for (int i = 0; i < WN_POS; i++) conv_igemm_destroy(wn->u[i]);
+  free(wn->bias);
+  free(wn->zero);
+  free(wn->scratch);
+  free(wn);
+}
+
+/* U = G g G^T of one 3x3 filter g (rows 3 apart), G = [1 0 0; .5 .5 .5;
+ * .5 -.5 .5; 0 0 1]: out[i * 4 + j]. */
+static void wn_filter(const float g[9], float out[WN_POS]) {
+  float t[4][3];
+  for (int j = 0; j < 3; j++) {
+    float a = g[j], b = g[3 + j], c = g[6 + j];
+    t[0][j] = a, t[1][j] = 0.5f * (a + b + c), t[2][j] = 0.5f * (a - b + c), t[3][j] = c;
+  }
+  for (int i = 0; i < 4; i++) {
+    float a = t[i][0], b = t[i][1], c = t[i][2];
+    out[i * 4 + 0] = a, out[i * 4 + 1] = 0.5f * (a + b + c);
+    out[i * 4 + 2] = 0.5f * (a - b + c), out[i * 4 + 3] = c;
+  }
+}
+
+onnxi_status conv_wino_create(const op_context *ctx, const float *w, const int64_t *ws,
+                              const float *b, int64_t c, int64_t m, conv_wino **out) {
+  *out = NULL;
+  conv_wino *wn = calloc(1, sizeof *wn);
+  float *u = malloc(sizeof(float) * WN_POS * (size_t)(c * m));
+  if (wn) wn->c = c, wn->m = m;
+  if (wn) wn->bias = arena_os_alloc(sizeof(float) * (size_t)m);
+  if (wn) wn->zero = arena_os_alloc(sizeof(float) * (size_t)c);
+  if (!wn || !u || !wn->bias || !wn->zero) {
+    free(u);
+    conv_wino_destroy(wn);
+    return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory packing Winograd weights");
+  }
+  memset(wn->zero, 0, sizeof(float) * (size_t)c);
+  for (int64_t o = 0; o < m; o++) {
+    wn->bias[o] = b ? b[o] : 0.0f;
+    for (int64_t ci = 0; ci < c; ci++) {
+      float g[9], t[WN_POS];
+      for (int k = 0; k < 9; k++) g[k] = w[o * ws[0] + ci * ws[1] + (k / 3) * ws[2] + (k % 3) * ws[3]];
+      wn_filter(g, t);
+      for (int i = 0; i < WN_POS; i++) u[((size_t)i * (size_t)m + (size_t)o) * (size_t)c + (size_t)ci] = t[i];
+    }
+  }
+  const int64_t us[4] = {c, 1, 0, 0};
+  onnxi_status st = ONNXI_OK;
+  for (int i = 0; i < WN_POS && st == ONNXI_OK; i++)
+    st = conv_igemm_create(ctx, u + (size_t)i * (size_t)(m * c), us, NULL, c, m, 1, 1, &wn->u[i]);
+  free(u);
+  if (st != ONNXI_OK) {
+    conv_wino_destroy(wn);
+    return st;
+  }
+  *out = wn;
+  return ONNXI_OK;
+}
+
+onnxi_status conv_wino_setup(const op_context *ctx, conv_wino *wn, const conv_gemm_shape *sh,
+                             const float *x, float *y, const conv_epilogue *ep) {
+  wn->sh = *sh, wn->x = x, wn->y = y, wn->ep = *ep;
+  wn->th = (sh->oh + 1) / 2, wn->tw = (sh->ow + 1) / 2;
+  wn->tiles = sh->n * wn->th * wn->tw;
+  int64_t per_tile = WN_POS * (int64_t)sizeof(float) * (wn->c + wn->m);
+  wn->block = WN_BLOCK_BYTES / per_tile / WN_MR * WN_MR;
+  if (wn->block < WN_MR) wn->block = WN_MR;
+  size_t threads = ctx->threadpool ? pthreadpool_get_threads_count(ctx->threadpool) : 1;
+  size_t used = (size_t)(wn->block * per_tile) / sizeof(float);
+  wn->per_chunk = (used + WN_PAGE_FLOATS - 1) / WN_PAGE_FLOATS * WN_PAGE_FLOATS + WN_GAP_FLOATS;
+  size_t need = wn->per_chunk * threads;
+  if (need <= wn->scratch_cap) return ONNXI_OK;
+  free(wn->scratch);
+  wn->scratch = arena_os_alloc(sizeof(float) * need);
+  wn->scratch_cap = wn->scratch ? need : 0;
+  if (!wn->scratch)
+    return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory for %zu floats of Winograd scratch",
+                    need);
+  return ONNXI_OK;
+}
+
+#define WN_TARGET __attribute__((target("avx512f")))
+
+/* V = B^T d B of tile t's 4x4 input patch, B^T = [1 0 -1 0; 0 1 1 0;
+ * 0 -1 1 0; 0 1 0 -1], 16 channels at a time: position i stored at
+ * v + i * vs. Pixels in the padding read wn->zero. */
+WN_TARGET static void wn_input_tile(const conv_wino *wn, int64_t t, float *v, int64_t vs) {
+  const conv_gemm_shape *s = &wn->sh;
+  int64_t per = wn->th * wn->tw, n = t / per, ty = (t % per) / wn->tw, tx = t % wn->tw;
+  int64_t iy0 = 2 * ty - s->pt, ix0 = 2 * tx - s->pl;
+  const float *px[WN_POS];
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++) {
+      int64_t iy = iy0 + i, ix = ix0 + j;
+      bool in = iy >= 0 && iy < s->ih && ix >= 0 && ix < s->iw;
+      px[i * 4 + j] = in ? wn->x + ((n * s->ih + iy) * s->iw + ix) * wn->c : wn->zero;
+    }
+  for (int64_t cc = 0; cc < wn->c; cc += WN_LANES) {
+    __m512 d[WN_POS], r[WN_POS];
+    for (int i = 0; i < WN_POS; i++) d[i] = _mm512_loadu_ps(px[i] + cc);
+    for (int j = 0; j < 4; j++) {
+      r[0 + j] = _mm512_sub_ps(d[0 + j], d[8 + j]);
+      r[4 + j] = _mm512_add_ps(d[4 + j], d[8 + j]);
+      r[8 + j] = _mm512_sub_ps(d[8 + j], d[4 + j]);
+      r[12 + j] = _mm512_sub_ps(d[4 + j], d[12 + j]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+      _mm512_storeu_ps(v + (i + 0) * vs + cc, _mm512_sub_ps(r[i + 0], r[i + 2]));
+      _mm512_storeu_ps(v + (i + 1) * vs + cc, _mm512_add_ps(r[i + 1], r[i + 2]));
+      _mm512_storeu_ps(v + (i + 2) * vs + cc, _mm512_sub_ps(r[i + 2], r[i + 1]));
+      _mm512_storeu_ps(v + (i + 3) * vs + cc, _mm512_sub_ps(r[i + 1], r[i + 3]));
+    }
+  }
+}
+
+/* The epilogue of one output vector: residual, clamp, activation, store. */
+WN_TARGET static inline void wn_store(const conv_wino *wn, __m512 v, size_t at) {
+  if (wn->ep.res) v = _mm512_add_ps(v, _mm512_loadu_ps(wn->ep.res + at));
+  v = _mm512_min_ps(_mm512_set1_ps(wn->ep.hi), _mm512_max_ps(_mm512_set1_ps(wn->ep.lo), v));
+  _mm512_storeu_ps(wn->y + at, op_act512(wn->ep.act, v));
+}
+
+/* Y = A^T M A + bias of tile t, A^T = [1 1 1 0; 0 1 -1 -1], position i of
+ * M at mm + i * ms; output pixels past the map's edge are not stored. */
+WN_TARGET static void wn_output_tile(const conv_wino *wn, int64_t t, const float *mm,
+                                     int64_t ms) {
+  const conv_gemm_shape *s = &wn->sh;
+  int64_t per = wn->th * wn->tw, n = t / per, oy = 2 * ((t % per) / wn->tw), ox = 2 * (t % wn->tw);
+  bool down = oy + 1 < s->oh, right = ox + 1 < s->ow;
+  size_t m = (size_t)wn->m, at = (size_t)((n * s->oh + oy) * s->ow + ox) * m;
+  size_t row = (size_t)s->ow * m;
+  for (size_t k = 0; k < m; k += WN_LANES) {
+    __m512 q[WN_POS], r0[4], r1[4];
+    for (int i = 0; i < WN_POS; i++) q[i] = _mm512_loadu_ps(mm + i * ms + (int64_t)k);
+    for (int j = 0; j < 4; j++) {
+      r0[j] = _mm512_add_ps(_mm512_add_ps(q[j], q[4 + j]), q[8 + j]);
+      r1[j] = _mm512_sub_ps(_mm512_sub_ps(q[4 + j], q[8 + j]), q[12 + j]);
+    }
+    __m512 b = _mm512_loadu_ps(wn->bias + k);
+    __m512 y00 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r0[0], r0[1]), r0[2]), b);
+    __m512 y01 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r0[1], r0[2]), r0[3]), b);
+    __m512 y10 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r1[0], r1[1]), r1[2]), b);
+    __m512 y11 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r1[1], r1[2]), r1[3]), b);
+    wn_store(wn, y00, at + k);
+    if (right) wn_store(wn, y01, at + m + k);
+    if (down) wn_store(wn, y10, at + row + k);
+    if (down && right) wn_store(wn, y11, at + row + m + k);
+  }
+}
+
+/* Tiles [t0, t0 + nt): transform in, 16 GEMMs of nt rows, transform out. */
+static void wn_block_run(const conv_wino *wn, int64_t t0, int64_t nt, float *v, float *mm) {
+  int64_t vs = wn->block * wn->c, ms = wn->block * wn->m;
+  for (int64_t i = 0; i < nt; i++) wn_input_tile(wn, t0 + i, v + i * wn->c, vs);
+  for (int p = 0; p < WN_POS; p++)
+    for (int64_t r = 0; r < nt; r += WN_MR)
+      conv_igemm_rows(wn->u[p], v + p * vs + r * wn->c, wn->c, nt - r < WN_MR ? nt - r : WN_MR,
+                      mm + p * ms + r * wn->m);
+  for (int64_t i = 0; i < nt; i++) wn_output_tile(wn, t0 + i, mm + i * wn->m, ms);
+}
+
+/* One thread's contiguous run of tiles (the pixel split of the own dense
+ * kernel, so each thread reads what it wrote), a block at a time. */
+static void wn_task(void *arg, size_t chunk) {
+  const conv_wino *wn = arg;
+  int64_t t0 = (int64_t)chunk * wn->tiles / wn->chunks;
+  int64_t t1 = (int64_t)(chunk + 1) * wn->tiles / wn->chunks;
+  float *v = wn->scratch + chunk * wn->per_chunk, *mm = v + WN_POS * wn->block * wn->c;
+  for (int64_t t = t0; t < t1; t += wn->block)
+    wn_block_run(wn, t, t1 - t < wn->block ? t1 - t : wn->block, v, mm);
+}
+
+void conv_wino_run(conv_wino *wn, pthreadpool_t pool) {
+  conv_igemm_chunks_run(pool, wn->tiles, &wn->chunks, wn_task, wn);
+}
+
+#endif
