@@ -96,9 +96,10 @@ static onnxi_status exec_node_init(exec_session *s, int32_t n, onnxi_error *err)
     if (!s->states[n]) return err_set(err, ONNXI_ERR_NO_MEMORY, "out of memory");
   }
   s->inited[n] = true; /* release runs even after a failed init */
-  if (!k->init) return ONNXI_OK;
   op_context ctx;
   exec_context_init(s, n, NULL, err, &ctx);
+  onnxi_status st = op_node_check(&ctx);
+  if (st != ONNXI_OK || !k->init) return st;
   return k->init(&ctx, s->states[n]);
 }
 

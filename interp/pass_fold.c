@@ -204,6 +204,7 @@ static onnxi_status fold_node(pass_context *ctx, fold_state *fs, int32_t id, boo
                   .err = &local, .plan = &plan};
   void *state = k->state_size ? calloc(1, k->state_size) : NULL;
   onnxi_status st = k->state_size && !state ? ONNXI_ERR_NO_MEMORY : ONNXI_OK;
+  if (st == ONNXI_OK) st = op_node_check(&c);
   if (st == ONNXI_OK && k->init) st = k->init(&c, state);
   if (st == ONNXI_OK) st = k->infer(&c, state, in, n->n_inputs, out, n->n_outputs);
   bool all_const = true; /* infer may have computed everything (Constant, Shape) */

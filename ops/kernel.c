@@ -94,6 +94,13 @@ onnxi_status op_io_check(const op_context *ctx, int min_in, int max_in, int min_
   return ONNXI_OK;
 }
 
+onnxi_status op_node_check(const op_context *ctx) {
+  const ir_node *n = ctx->node;
+  if (n->n_outputs < 1 || n->outputs[0] == IR_NONE)
+    return op_error(ctx, ONNXI_ERR_INVALID_MODEL, "output 0 is missing (required)");
+  return ONNXI_OK;
+}
+
 const ir_value *op_input_const(const op_context *ctx, int k) {
   if (k < 0 || k >= ctx->node->n_inputs || ctx->node->inputs[k] == IR_NONE) return NULL;
   const ir_value *v = &ctx->graph->values[ctx->node->inputs[k]];

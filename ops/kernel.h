@@ -124,6 +124,9 @@ onnxi_status op_attr_floats(const op_context *ctx, const char *name, const float
 /* Input/output counts between min and max of each, the first `min` present;
  * otherwise an error naming what is wrong. */
 onnxi_status op_io_check(const op_context *ctx, int min_in, int max_in, int min_out, int max_out);
+/* What every kernel may assume before init: output 0 is present (each op
+ * supported has a required first output; ONNX's "" marks an omitted one). */
+onnxi_status op_node_check(const op_context *ctx);
 /* Input k's IR value when it is a load-time constant, else NULL. */
 const ir_value *op_input_const(const op_context *ctx, int k);
 /* Number of inputs actually given (trailing omitted ones dropped). */

@@ -221,6 +221,20 @@ case("cast_to_invalid_dtype", "'to': data type 99 is not supported", "Cast to da
 case("resize_scales_zero", "scale 0 for axis 2 must be > 0", "Resize scales of 0",
      unary("Resize", [1, 1, 2, 2], None, [init("r", F, [0], []), init("sc", F, [4], [1, 1, 0, 0])],
            ["r", "sc"]))
+# ONNX's "" omits an optional output; output 0 of every op we run is required
+# (fuzz_model: Resize, MatMul and the global pools read output 0 unchecked).
+sc = init("sc", F, [4], [1, 1, 2, 2])
+case("resize_output0_empty", "node 'n0' (Resize): output 0 is missing", "Resize(x, scales) -> ('', y)",
+     model([h.make_node("Resize", ["x", "", "sc"], ["", "y"], name="n0")],
+           [vi("x", F, [1, 1, 2, 2])], [vi("y", F, None)], [sc]))
+case("matmul_output0_empty_const", "node 'n0' (MatMul): output 0 is missing",
+     "MatMul of two initializers -> ('', y): the constant-folding path",
+     model([h.make_node("MatMul", ["w", "w"], ["", "y"], name="n0")], [], [vi("y", F, None)],
+           [init_f("w", [2, 2])]))
+case("globalavgpool_output0_empty", "node 'n0' (GlobalAveragePool): output 0 is missing",
+     "GlobalAveragePool(x) -> ('', y)",
+     model([h.make_node("GlobalAveragePool", ["x"], ["", "y"], name="n0")],
+           [vi("x", F, [1, 2, 3, 3])], [vi("y", F, None)]))
 n = h.make_node("Range", ["a", "b", "d"], ["y"], name="n0")
 case("range_delta_zero", "input 'delta' is 0", "Range with delta 0 never ends",
      model([n], [], [vi("y", F, None)],
