@@ -39,9 +39,10 @@ if [ $tsan = 1 ]; then
   # history_size=7 keeps the stacks of writes made inside their pool tasks,
   # which the suppressions need to match (the default loses them).
   # suppress_equal_addresses=0: the dedup list of racy addresses is searched
-  # linearly for every suppressed report; kernels that touch many addresses
-  # from pool tasks (Winograd scratch) made test_ops_conv take 28 min, 25 s
-  # without it. Reports still halt at the first unsuppressed race.
+  # linearly for every suppressed report; the conv tests' larger cases
+  # (XNNPACK pool tasks: the own kernels are off under TSan) made
+  # test_ops_conv take 28 min, 25 s without it. Reports still halt at the
+  # first unsuppressed race.
   export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:exitcode=66:second_deadlock_stack=1:history_size=7:suppress_equal_addresses=0:suppressions=$ONNXI_ROOT/tests/tsan.supp}
 elif [ $sanitize = 1 ]; then
   build=${ONNXI_ASAN_BUILD_DIR:-$ONNXI_ROOT/build-asan}
