@@ -646,7 +646,7 @@ static onnxi_status conv_prebuild(const op_context *ctx, conv_state *s) {
   if (c < 1 || m < 1 || !conv_xnn_config(&g, s->transposed, pads, adj)) return ONNXI_OK;
   ws[3] = 1, ws[2] = wd[3], ws[1] = wd[2] * wd[3], ws[0] = wd[1] * ws[1];
 #ifdef ONNXI_HAVE_IGEMM
-  if (!s->transposed && conv_igemm_wanted(s->group, c, m, wd[2], wd[3], g.dilation[1])) {
+  if (!s->transposed && conv_igemm_wanted(s->group, c, m, wd[2], wd[3], g.dilation[1], s->act)) {
     s->ig_reusable = true;
     return conv_igemm_create(ctx, w->data, ws, b ? b->data : NULL, c, m, wd[2], wd[3], &s->ig);
   }
@@ -1021,7 +1021,7 @@ static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *i
 #ifdef ONNXI_HAVE_IGEMM
   s->use_ig = s->use_xnn && !s->transposed &&
               conv_igemm_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1],
-                                g.dilation[1]);
+                                g.dilation[1], s->act);
 #ifdef ONNXI_HAVE_WINOGRAD
   conv_gemm_shape sh = conv_shape_of(in[0], out[0], &g);
   size_t threads = ctx->threadpool ? pthreadpool_get_threads_count(ctx->threadpool) : 1;

@@ -18,6 +18,8 @@ enum {
   IG_MAX_TAPS = CONV_IGEMM_MAX_TAPS,
   IG_MIN_C = 32,    /* thinner inputs: too few FMAs per tile to pay for its setup */
   IG_MIN_M = 17,    /* one 16-wide panel: broadcasts outnumber FMAs, XNNPACK is faster */
+  IG_MIN_C_ACT = 16, /* ... unless XNNPACK needs a pass of its own for the activation */
+  IG_MIN_M_ACT = 16,
   IG_MIN_ROW = 16,  /* row mode: floats one kernel row covers (kw * c, kw > 1) at the least */
 };
 
@@ -77,9 +79,14 @@ bool conv_igemm_enabled(void) {
 }
 
 bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
-                       int64_t dw) {
-  if (!conv_igemm_enabled() || group != 1 || m < IG_MIN_M || kh > IG_MAX_TAPS) return false;
-  if (c >= IG_MIN_C) return kh * kw <= IG_MAX_TAPS;
+                       int64_t dw, int act) {
+  /* XNNPACK cannot apply Swish or HardSwish: it writes Y, then a second pass
+   * reads it back. On thin convs that pass costs more than the thin tile
+   * loses (EfficientNet-B0's 16->96 at 112x112 with Swish: 0.48 vs 0.54 ms
+   * at 1 thread, 0.29 vs 0.46 at 2). */
+  int64_t min_c = act ? IG_MIN_C_ACT : IG_MIN_C, min_m = act ? IG_MIN_M_ACT : IG_MIN_M;
+  if (!conv_igemm_enabled() || group != 1 || m < min_m || kh > IG_MAX_TAPS) return false;
+  if (c >= min_c && (c >= IG_MIN_C || kw == 1)) return kh * kw <= IG_MAX_TAPS;
   return dw == 1 && kw > 1 && kw * c >= IG_MIN_ROW && kw * c <= 1024;
 }
 
@@ -106,7 +113,7 @@ onnxi_status conv_igemm_create(const op_context *ctx, const float *w, const int6
   if (!g) return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory for the conv GEMM");
   g->c = c, g->m = m, g->kh = kh, g->kw = kw, g->taps = kh * kw;
   g->panels = (m + IG_NR - 1) / IG_NR;
-  g->row_mode = c < IG_MIN_C;
+  g->row_mode = c < IG_MIN_C && kw > 1; /* 1x1: the pointers are the pixels already */
   g->ktaps = g->row_mode ? kh : kh * kw;
   g->klen = g->row_mode ? kw * c : c;
   size_t panel_floats = (size_t)(g->taps * c * IG_NR);

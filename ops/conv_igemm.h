@@ -60,10 +60,12 @@ bool conv_igemm_enabled(void);
 /* Whether a conv with these sizes should take this path: the CPU has
  * AVX-512F, group 1, at least 17 output channels, and either at least 32
  * input channels and at most 64 taps, or (row mode, below) unit horizontal
- * dilation dw and kernel rows (kw > 1) of 16 to 1024 floats
- * (ONNXI_CONV=xnn|blas in the environment turns it off). */
+ * dilation dw and kernel rows (kw > 1) of 16 to 1024 floats. With a fused
+ * activation act (op_act, not OP_ACT_NONE) 16 output channels do, and 1x1
+ * convs of 16 input channels (ONNXI_CONV=xnn|blas in the environment turns
+ * it off). */
 bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
-                       int64_t dw);
+                       int64_t dw, int act);
 /* Packs W (logical OIHW addressed by element strides ws) and B (NULL:
  * zeros). */
 onnxi_status conv_igemm_create(const op_context *ctx, const float *w, const int64_t *ws,

@@ -782,8 +782,22 @@ static void test_conv_act(void **state) {
       {{false, 2, 1, 40, 48, 1, {6, 6}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, NULL, true},
        false, true, false, true, 2, true},
   };
+  /* thin 1x1 convs take the own dense kernel only with an activation to
+   * fuse: 16 input channels (Swish), 16 output channels (HardSwish), 24 ->
+   * 20 (a 4-wide tail) with batch 2 */
+  static const act_case thin[] = {
+      {{false, 2, 1, 16, 48, 1, {11, 9}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, NULL, true},
+       false, true, false, false, 1, true},
+      {{false, 2, 1, 40, 16, 1, {7, 8}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, NULL, false},
+       true, true, false, false, 1, true},
+      {{false, 2, 2, 24, 20, 1, {5, 13}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, NULL, true},
+       false, true, false, false, 1, true},
+  };
   /* clang-format on */
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) act_case_check(&cases[i]);
+  case_want_path = "own-igemm";
+  for (size_t i = 0; i < sizeof thin / sizeof thin[0]; i++) act_case_check(&thin[i]);
+  case_want_path = NULL;
 }
 
 /* --- Winograd F(2x2, 3x3) (ops/conv_winograd.c) -------------------------- */
