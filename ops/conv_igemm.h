@@ -61,9 +61,9 @@ bool conv_igemm_enabled(void);
  * AVX-512F, group 1, at least 17 output channels, and either at least 32
  * input channels and at most 64 taps, or (row mode, below) unit horizontal
  * dilation dw and kernel rows (kw > 1) of 16 to 1024 floats. With a fused
- * activation act (op_act, not OP_ACT_NONE) 16 output channels do, and 1x1
- * convs of 16 input channels (ONNXI_CONV=xnn|blas in the environment turns
- * it off). */
+ * activation act (op_act other than OP_ACT_NONE), 16 output channels are
+ * enough, and 16 input channels for convs with kw == 1 (ONNXI_CONV=xnn|blas
+ * in the environment turns it off). */
 bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
                        int64_t dw, int act);
 /* Packs W (logical OIHW addressed by element strides ws) and B (NULL:
