@@ -14,7 +14,7 @@
 enum {
   IG_MR = CONV_IGEMM_MR, /* output pixels per tile */
   IG_MR_SMALL = 7,       /* ... when 12 would waste rows: 7x7 maps, 49 pixels */
-  IG_NR = 32,       /* output channels per panel: two zmm registers */
+  IG_NR = CONV_IGEMM_NR,
   IG_MAX_TAPS = CONV_IGEMM_MAX_TAPS,
   IG_MIN_C = 32,    /* thinner inputs: too few FMAs per tile to pay for its setup */
   IG_MIN_M = 17,    /* one 16-wide panel: broadcasts outnumber FMAs, XNNPACK is faster */
@@ -432,15 +432,16 @@ static void ig_task_chunk(void *arg, size_t chunk) {
   }
 }
 
-void conv_igemm_rows(const conv_igemm *g, const float *a, int64_t lda, int64_t rows, float *y) {
+void conv_igemm_rows(const conv_igemm *g, const float *a, int64_t lda, int64_t rows, float *y,
+                     int64_t p0, int64_t p1) {
   const float *table[IG_MR];
   for (int64_t r = 0; r < IG_MR; r++) table[r] = a + (r < rows ? r : rows - 1) * lda;
-  for (int64_t panel = 0; panel < g->panels; panel++) {
+  for (int64_t panel = p0; panel < p1; panel++) {
     int64_t o0 = panel * IG_NR, cols = g->m - o0 < IG_NR ? g->m - o0 : IG_NR;
     const float *w = g->w + (size_t)(panel * g->c * IG_NR);
-    const char *pf = (const char *)(panel + 1 < g->panels ? w + g->c * IG_NR : w);
+    const char *pf = (const char *)(panel + 1 < p1 ? w + g->c * IG_NR : w);
     (cols > 16 ? ig_tile_12x32 : ig_tile_12x16)(g, table, w, g->bias + o0, y + o0, rows, cols,
-                                                pf, panel + 1 < g->panels ? IG_NR * 4 : 0);
+                                                pf, panel + 1 < p1 ? IG_NR * 4 : 0);
   }
 }
 

@@ -51,6 +51,7 @@ void conv_tiles_bind(conv_tiles *t, const conv_gemm_shape *sh, const float *x, f
 
 enum {
   CONV_IGEMM_MR = 12,       /* output pixels per tile, at the most */
+  CONV_IGEMM_NR = 32,       /* output channels per panel: two zmm registers */
   CONV_IGEMM_MAX_TAPS = 64, /* a tile's pointer table lives on the stack */
 };
 
@@ -92,9 +93,11 @@ void conv_igemm_pointers(const conv_gemm_shape *s, int64_t kh, int64_t kw, const
                          int64_t c, const float *zero, int64_t p0, int64_t rows,
                          const float **a);
 /* Y[rows x m] = A[rows x c] * W (plus B) for a g packed as a 1x1 conv,
- * never set up: no epilogue. rows <= CONV_IGEMM_MR, A's rows lda floats
- * apart, Y's m. The GEMMs of conv_winograd.c. */
-void conv_igemm_rows(const conv_igemm *g, const float *a, int64_t lda, int64_t rows, float *y);
+ * never set up: no epilogue, output channels of panels [p0, p1) only
+ * (CONV_IGEMM_NR each). rows <= CONV_IGEMM_MR, A's rows lda floats apart,
+ * Y's m. The GEMMs of conv_winograd.c. */
+void conv_igemm_rows(const conv_igemm *g, const float *a, int64_t lda, int64_t rows, float *y,
+                     int64_t p0, int64_t p1);
 void conv_igemm_destroy(conv_igemm *g);
 #endif
 

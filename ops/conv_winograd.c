@@ -14,15 +14,26 @@ enum {
   WN_POS = 16,   /* transform positions: a 4x4 patch */
   WN_LANES = 16, /* channels per vector */
   WN_MR = CONV_IGEMM_MR,
+  WN_NR = CONV_IGEMM_NR,
   WN_MIN_C = 32, /* as the own dense kernel: thinner, the GEMMs are too short */
 };
 
-/* Fewer 2x2 blocks than this per thread, the direct kernel wins: every
- * thread streams all of U once per block of tiles. ResNet-50 at 1 thread
- * (thread CPU): 56x56x64 1.13 -> 0.80 ms, 28x28x128 1.14 -> 0.72, 14x14x256
- * (49 blocks) 1.19 -> 0.88, but 7x7x512 (16 blocks, U 16 MB) 1.31 -> 1.83;
- * at 2 threads the 14x14 layers (24 blocks each) made the model ~1% slower. */
+/* Fewer 2x2 blocks than this, the direct kernel wins: a thread streams all
+ * of U once per block of tiles. ResNet-50 at 1 thread (thread CPU):
+ * 56x56x64 1.13 -> 0.80 ms, 28x28x128 1.14 -> 0.72, 14x14x256 (49 blocks)
+ * 1.19 -> 0.88, but 7x7x512 (16 blocks, U 16 MB) 1.31 -> 1.83. With fewer
+ * than this per thread, threads split the output channels instead of the
+ * blocks (split_m): split by blocks, the 14x14 layers were no faster than
+ * the direct kernel at 2 threads (24 and 25 blocks: 3 of the 5 tiles of 12
+ * rows, and a U stream for each, fall to one thread); split by channels,
+ * each thread streams half of U per tile and both transform every block's
+ * input (ResNet-50, 0.64 -> 0.60 ms). */
 #define WN_MIN_TILES 36
+
+/* split_m only with at least this many panels per thread: over 1-2 the
+ * duplicated input transforms cost more than the halved U saves (16x16x64
+ * at 2 threads: 0.08 ms, direct 0.06). */
+#define WN_SPLIT_M_PANELS 4
 
 /* Scratch of one block, V and M together: small enough to stay in L2 next
  * to the transformed weights being streamed. */
@@ -47,6 +58,8 @@ struct conv_wino {
   conv_epilogue ep;
   int64_t tw, th, tiles; /* 2x2 blocks per row, per column, over all images */
   int64_t block;         /* blocks per pass through the GEMMs */
+  int64_t panels;        /* of CONV_IGEMM_NR output channels */
+  bool split_m;          /* threads split the panels, not the blocks */
   float *scratch;        /* per chunk: V [WN_POS][block][c], then M [WN_POS][block][m] */
   size_t scratch_cap, per_chunk;
   int64_t chunks;
@@ -65,7 +78,10 @@ bool conv_wino_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t k
       sh->dh != 1 || sh->dw != 1)
     return false;
   int64_t tiles = sh->n * ((sh->oh + 1) / 2) * ((sh->ow + 1) / 2);
-  return env == 1 || tiles >= WN_MIN_TILES * (int64_t)(threads ? threads : 1);
+  int64_t panels = (m + WN_NR - 1) / WN_NR;
+  int64_t t = threads ? (int64_t)threads : 1;
+  return env == 1 || tiles >= WN_MIN_TILES * t ||
+         (tiles >= WN_MIN_TILES && panels >= WN_SPLIT_M_PANELS * t);
 }
 
 void conv_wino_destroy(conv_wino *wn) {
@@ -137,6 +153,10 @@ onnxi_status conv_wino_setup(const op_context *ctx, conv_wino *wn, const conv_ge
   wn->block = WN_BLOCK_BYTES / per_tile / WN_MR * WN_MR;
   if (wn->block < WN_MR) wn->block = WN_MR;
   size_t threads = ctx->threadpool ? pthreadpool_get_threads_count(ctx->threadpool) : 1;
+  wn->panels = (wn->m + WN_NR - 1) / WN_NR;
+  /* also where ONNXI_WINOGRAD=1 took a conv below the size rule */
+  wn->split_m = threads > 1 && wn->tiles < WN_MIN_TILES * (int64_t)threads &&
+                wn->panels >= (int64_t)threads;
   size_t used = (size_t)(wn->block * per_tile) / sizeof(float);
   wn->per_chunk = (used + WN_PAGE_FLOATS - 1) / WN_PAGE_FLOATS * WN_PAGE_FLOATS + WN_GAP_FLOATS;
   size_t need = wn->per_chunk * threads;
@@ -191,16 +211,17 @@ WN_TARGET static inline void wn_store(const conv_wino *wn, __m512 v, size_t at) 
   _mm512_storeu_ps(wn->y + at, op_act512(wn->ep.act, v));
 }
 
-/* Y = A^T M A + bias of tile t, A^T = [1 1 1 0; 0 1 -1 -1], position i of
- * M at mm + i * ms; output pixels past the map's edge are not stored. */
+/* Y = A^T M A + bias of tile t, A^T = [1 1 1 0; 0 1 -1 -1], output
+ * channels [k0, k1), position i of M at mm + i * ms; output pixels past the
+ * map's edge are not stored. */
 WN_TARGET static void wn_output_tile(const conv_wino *wn, int64_t t, const float *mm,
-                                     int64_t ms) {
+                                     int64_t ms, int64_t k0, int64_t k1) {
   const conv_gemm_shape *s = &wn->sh;
   int64_t per = wn->th * wn->tw, n = t / per, oy = 2 * ((t % per) / wn->tw), ox = 2 * (t % wn->tw);
   bool down = oy + 1 < s->oh, right = ox + 1 < s->ow;
   size_t m = (size_t)wn->m, at = (size_t)((n * s->oh + oy) * s->ow + ox) * m;
   size_t row = (size_t)s->ow * m;
-  for (size_t k = 0; k < m; k += WN_LANES) {
+  for (size_t k = (size_t)k0; k < (size_t)k1; k += WN_LANES) {
     __m512 q[WN_POS], r0[4], r1[4];
     for (int i = 0; i < WN_POS; i++) q[i] = _mm512_loadu_ps(mm + i * ms + (int64_t)k);
     for (int j = 0; j < 4; j++) {
@@ -219,30 +240,38 @@ WN_TARGET static void wn_output_tile(const conv_wino *wn, int64_t t, const float
   }
 }
 
-/* Tiles [t0, t0 + nt): transform in, 16 GEMMs of nt rows, transform out. */
-static void wn_block_run(const conv_wino *wn, int64_t t0, int64_t nt, float *v, float *mm) {
+/* Tiles [t0, t0 + nt): transform in, 16 GEMMs of nt rows, transform out;
+ * output channels of panels [p0, p1) only. */
+static void wn_block_run(const conv_wino *wn, int64_t t0, int64_t nt, float *v, float *mm,
+                         int64_t p0, int64_t p1) {
   int64_t vs = wn->block * wn->c, ms = wn->block * wn->m;
+  int64_t k0 = p0 * WN_NR, k1 = p1 * WN_NR < wn->m ? p1 * WN_NR : wn->m;
   for (int64_t i = 0; i < nt; i++) wn_input_tile(wn, t0 + i, v + i * wn->c, vs);
   for (int p = 0; p < WN_POS; p++)
     for (int64_t r = 0; r < nt; r += WN_MR)
       conv_igemm_rows(wn->u[p], v + p * vs + r * wn->c, wn->c, nt - r < WN_MR ? nt - r : WN_MR,
-                      mm + p * ms + r * wn->m);
-  for (int64_t i = 0; i < nt; i++) wn_output_tile(wn, t0 + i, mm + i * wn->m, ms);
+                      mm + p * ms + r * wn->m, p0, p1);
+  for (int64_t i = 0; i < nt; i++) wn_output_tile(wn, t0 + i, mm + i * wn->m, ms, k0, k1);
 }
 
-/* One thread's contiguous run of tiles (the pixel split of the own dense
- * kernel, so each thread reads what it wrote), a block at a time. */
+/* One thread's share, a block at a time: a contiguous run of tiles and
+ * every output channel (the pixel split of the own dense kernel, so each
+ * thread reads what it wrote), or with split_m every tile and a run of
+ * panels. */
 static void wn_task(void *arg, size_t chunk) {
   const conv_wino *wn = arg;
-  int64_t t0 = (int64_t)chunk * wn->tiles / wn->chunks;
-  int64_t t1 = (int64_t)(chunk + 1) * wn->tiles / wn->chunks;
+  int64_t t0 = 0, t1 = wn->tiles, p0 = 0, p1 = wn->panels, i = (int64_t)chunk;
+  if (wn->split_m)
+    p0 = i * wn->panels / wn->chunks, p1 = (i + 1) * wn->panels / wn->chunks;
+  else
+    t0 = i * wn->tiles / wn->chunks, t1 = (i + 1) * wn->tiles / wn->chunks;
   float *v = wn->scratch + chunk * wn->per_chunk, *mm = v + WN_POS * wn->block * wn->c;
-  for (int64_t t = t0; t < t1; t += wn->block)
-    wn_block_run(wn, t, t1 - t < wn->block ? t1 - t : wn->block, v, mm);
+  for (int64_t t = t0; t < t1 && p0 < p1; t += wn->block)
+    wn_block_run(wn, t, t1 - t < wn->block ? t1 - t : wn->block, v, mm, p0, p1);
 }
 
 void conv_wino_run(conv_wino *wn, pthreadpool_t pool) {
-  conv_igemm_chunks_run(pool, wn->tiles, &wn->chunks, wn_task, wn);
+  conv_igemm_chunks_run(pool, wn->split_m ? wn->panels : wn->tiles, &wn->chunks, wn_task, wn);
 }
 
 #endif

@@ -24,7 +24,10 @@ typedef struct conv_wino conv_wino;
 /* Whether a conv the own dense kernel would take should take this path in
  * this plan: 3x3, stride and dilation 1, at least 32 input channels, both
  * counts multiples of 16, at least WN_MIN_TILES (conv_winograd.c) 2x2
- * output blocks per thread. ONNXI_WINOGRAD=0 turns it off; ONNXI_WINOGRAD=1
+ * output blocks per thread, or at least WN_MIN_TILES in all and
+ * WN_SPLIT_M_PANELS panels of CONV_IGEMM_NR output channels per thread,
+ * which then split the channels.
+ * ONNXI_WINOGRAD=0 turns it off; ONNXI_WINOGRAD=1
  * drops the size rule (tests). */
 bool conv_wino_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
                       const conv_gemm_shape *sh, size_t threads);
