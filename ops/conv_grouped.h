@@ -1,6 +1,7 @@
 /* Grouped and depthwise 2-D convolution with narrow groups (1, 2, 4 or 8
- * channels in and out per group), NHWC, own AVX-512 kernel (x86-64 CPUs
- * with AVX-512F; compiled out elsewhere, where XNNPACK runs these).
+ * channels in and out per group) or wide ones (16, 32, 48 or 64), NHWC,
+ * own AVX-512 kernels (x86-64 CPUs with AVX-512F; compiled out elsewhere,
+ * where XNNPACK runs these).
  *
  * Debian's XNNPACK runs ResNeXt-50's grouped 3x3 convs (4 and 8 channels
  * per group) at 19-58 GFLOP/s on Zen 5 and depthwise 3x3/5x5 at 35-45, and
@@ -12,7 +13,14 @@
  * and one FMA with 16 packed weights accumulates: no zero-padded FLOPs. A
  * tile is up to 12 output pixels with their per-tap input pointers built
  * once (conv_igemm_pointers); threads split the pixel tiles, as in
- * conv_igemm.c. ONNXI_CONV=xnn|blas turns it off. */
+ * conv_igemm.c.
+ *
+ * Wide groups take the dense kernel's scheme inside each group: a
+ * broadcast input element times 16 or 32 packed weights of the group's
+ * outputs. XNNPACK ran ResNeXt-50's 16- and 32-channel groups at
+ * 140-150 GFLOP/s at 1 thread but only 1.3-1.6x faster at 2 threads
+ * (split by channels; 0.15 ms for the 14x14 ones against 0.115 here).
+ * ONNXI_CONV=xnn|blas turns both off. */
 #ifndef ONNXI_OPS_CONV_GROUPED_H
 #define ONNXI_OPS_CONV_GROUPED_H
 
@@ -25,8 +33,8 @@
 typedef struct conv_grouped conv_grouped;
 
 /* Whether a conv with these sizes should take this path: the CPU has
- * AVX-512F, group > 1 with c/group = m/group in {1, 2, 4, 8}, at most 64
- * taps. */
+ * AVX-512F, group > 1 with c/group = m/group in {1, 2, 4, 8, 16, 32, 48,
+ * 64} (depthwise: wide maps only), at most 64 taps. */
 bool conv_grouped_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw);
 /* Packs W (logical [c, c/group, kh, kw] addressed by element strides ws)
  * and B (NULL: zeros). */

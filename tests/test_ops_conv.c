@@ -399,7 +399,8 @@ static void ref_conv(const conv_case *cc, const float *x, const float *w, const 
 }
 
 /* The kernel path the runs with constant weights must take where the own
- * AVX-512 kernels run (NULL: any); set by test_conv_winograd. */
+ * AVX-512 kernels run (NULL: any); set by test_conv_winograd and
+ * test_conv_grouped_wide. */
 static const char *case_want_path;
 
 static void conv_path_check(const op_test *t, bool w_const) {
@@ -835,6 +836,39 @@ static void test_conv_winograd(void **state) {
   unsetenv("ONNXI_WINOGRAD");
 }
 
+/* --- wide groups, multiples of 16 channels (ops/conv_grouped.c) --------- */
+
+/* Each case must run on the own grouped kernel (constant weights) and
+ * match the reference conv, plus the residual and its clamp, or the Swish. */
+static void test_conv_grouped_wide(void **state) {
+  (void)state;
+  /* clang-format off */
+  static const conv_case cases[] = {
+      /* 16 per group, 9x8 batch 2 (144 pixels <= 2 * 9 * 16: unit-major) */
+      {false, 2, 2, 32, 32, 2, {9, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      /* 16 per group, 20x18 strided (360 input pixels: tile-major), no bias */
+      {false, 2, 1, 48, 48, 3, {20, 18}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, false},
+      /* 32 per group, 7x7 (7-pixel tiles), batch 2: the group's two blocks as a pair */
+      {false, 2, 2, 64, 64, 2, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      /* 48 per group, dilated, asymmetric pads: a pair and a single block per group */
+      {false, 2, 1, 96, 96, 2, {6, 5}, {3, 3}, {1, 1}, {2, 2}, {2, 1, 0, 2}, {0}, NULL, true},
+      /* 64 per group, 1x1 */
+      {false, 2, 1, 128, 128, 2, {4, 5}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, NULL, true},
+  };
+  static const residual_case res = {
+      {false, 2, 2, 64, 64, 2, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      true, false, false, false, 0.0f, 6.0f, true};
+  static const act_case act = {
+      {false, 2, 1, 48, 48, 3, {20, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      false, true, false, false, 1, true};
+  /* clang-format on */
+  case_want_path = "own-grouped";
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) conv_case_run(&cases[i]);
+  residual_case_check(&res);
+  act_case_check(&act);
+  case_want_path = NULL;
+}
+
 /* --- layout reorders split in pixel blocks between threads ------------- */
 
 /* A 1x1 identity conv on maps big enough for the NCHW -> NHWC and NHWC ->
@@ -1026,6 +1060,7 @@ int main(void) {
       cmocka_unit_test(test_conv_residual),
       cmocka_unit_test(test_conv_act),
       cmocka_unit_test(test_conv_winograd),
+      cmocka_unit_test(test_conv_grouped_wide),
       cmocka_unit_test(test_conv_reorder_split),
       cmocka_unit_test(test_conv_replan),
       cmocka_unit_test(test_conv_errors),
