@@ -85,6 +85,9 @@ void exec_step_describe(const exec_session *s, int32_t step, exec_step_info *inf
   memset(info, 0, sizeof *info);
   info->path = st->node == IR_NONE ? "reorder" : "";
   info->out = stats_tensor(p, st->outs, st->n_out, 0);
+  int32_t og = st->n_out > 0 && st->outs[0] != IR_NONE ? p->tensors[st->outs[0]].group : IR_NONE;
+  for (int32_t k = 0; og != IR_NONE && k < st->n_in; k++)
+    info->in_place |= st->ins[k] != IR_NONE && p->tensors[st->ins[k]].group == og;
   if (st->node == IR_NONE) {
     const op_tensor *in = stats_tensor(p, st->ins, st->n_in, 0);
     int32_t v = st->ins[0] != IR_NONE ? p->tensors[st->ins[0]].value : IR_NONE;

@@ -25,6 +25,7 @@ typedef struct exec_step_info {
   const op_tensor *out; /* first output, NULL when there is none */
   double flops;         /* 2 x multiply-adds of Conv, ConvTranspose, Gemm, MatMul; else 0 */
   const char *path;     /* kernel path the step took ("blas-im2col", "xnn-conv"...), "" unknown */
+  bool in_place;        /* output 0 shares an input's bytes: a view, or written over it */
 } exec_step_info;
 
 /* step must be in [0, exec_session_step_count). */

@@ -378,6 +378,9 @@ typedef struct conv_state {
   const float *res;    /* plan's fused residual (OP_KERNEL_RESIDUAL), NULL without */
   float res_lo, res_hi; /* the fused Add's clamp, applied to Y + res */
   bool res_fused;      /* the path adds res itself; otherwise conv_post after it */
+  const float *res_over; /* R's bytes when the plan put Y over R (not res_fused): saved to */
+  float *res_copy;       /* ... res_copy before the path writes Y, and res points there */
+  size_t res_copy_cap;
   int act;             /* onnxi.activation (op_act), after the clamp */
   bool act_fused;      /* the path applies act itself; otherwise conv_post after it */
   conv_dw *dw;         /* depthwise filters over 25 taps: replaces op when set */
@@ -1005,8 +1008,8 @@ static const char *conv_xnn_path(const conv_state *s, int64_t c) {
   return s->group == c && s->group > 1 ? "xnn-dwconv" : "xnn-conv";
 }
 
-static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *in, int n_in,
-                               op_tensor *const *out, int n_out) {
+static onnxi_status conv_setup_path(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                                    op_tensor *const *out, int n_out) {
   conv_state *s = state;
   conv_geom g;
   int64_t m;
@@ -1067,6 +1070,28 @@ static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *i
   return ONNXI_OK;
 }
 
+/* The plan may write Y over a folded residual R that dies at this step
+ * (exec_plan.c): the own kernels read R at each element just before they
+ * write Y there; a path that writes all of Y first needs R saved. */
+static onnxi_status conv_setup(op_context *ctx, void *state, op_tensor *const *in, int n_in,
+                               op_tensor *const *out, int n_out) {
+  conv_state *s = state;
+  onnxi_status st = conv_setup_path(ctx, state, in, n_in, out, n_out);
+  s->res_over = NULL;
+  if (st != ONNXI_OK || !s->res || s->res_fused || s->res != out[0]->data) return st;
+  size_t n = (size_t)out[0]->count;
+  if (n > s->res_copy_cap) {
+    free(s->res_copy);
+    s->res_copy = malloc(sizeof(float) * n);
+    s->res_copy_cap = s->res_copy ? n : 0;
+    if (!s->res_copy)
+      return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory saving the fused residual");
+  }
+  s->res_over = s->res;
+  s->res = s->res_copy;
+  return ONNXI_OK;
+}
+
 static onnxi_status conv_run_path(op_context *ctx, void *state, op_tensor *const *in, int n_in,
                              op_tensor *const *out, int n_out) {
   conv_state *s = state;
@@ -1114,6 +1139,7 @@ static onnxi_status conv_run_path(op_context *ctx, void *state, op_tensor *const
 static onnxi_status conv_run(op_context *ctx, void *state, op_tensor *const *in, int n_in,
                              op_tensor *const *out, int n_out) {
   conv_state *s = state;
+  if (s->res_over) memcpy(s->res_copy, s->res_over, sizeof(float) * (size_t)out[0]->count);
   onnxi_status st = conv_run_path(ctx, state, in, n_in, out, n_out);
   if (st == ONNXI_OK && !s->skip) conv_post(s, out[0]->data, out[0]->count, ctx->threadpool);
   return st;
@@ -1121,6 +1147,8 @@ static onnxi_status conv_run(op_context *ctx, void *state, op_tensor *const *in,
 
 static void conv_release(void *state) {
   conv_state *s = state;
+  free(s->res_copy);
+  s->res_copy = NULL, s->res_copy_cap = 0;
   if (s->op) xnn_delete_operator(s->op);
   s->op = NULL;
   conv_dw_destroy(s->dw);

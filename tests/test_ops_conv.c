@@ -582,7 +582,8 @@ static int conv_data_node(op_test *t, const conv_case *cc, const conv_data *d, b
  * not folded). With `y_out`, Y is a graph output too (not folded). Checks
  * the values against the reference plus R, and that the fold removed
  * exactly the Add step (ONNXI_FUSE_RESIDUAL=0 plans it unfused) where the
- * conv was packed for an own AVX-512 kernel, and nothing elsewhere. */
+ * conv was packed for an own AVX-512 kernel, and nothing elsewhere; a
+ * fold writes the sum in place over R's NHWC copy, which dies there. */
 typedef struct residual_case {
   conv_case cc;
   bool w_const, r_first, bcast, y_out;
@@ -599,7 +600,7 @@ static bool residual_own_kernels(void) {
 }
 
 static int residual_run(const residual_case *rc, const conv_data *d, const float *want,
-                        int threads) {
+                        int threads, int *in_place) {
   const conv_case *cc = &rc->cc;
   int64_t rd[4] = {1, cc->m, 1, 1};
   op_test t;
@@ -617,6 +618,7 @@ static int residual_run(const residual_case *rc, const conv_data *d, const float
   op_test_expect(&t, 0, F, 4, d->yd, want, 1e-4, 1e-4);
   conv_path_check(&t, rc->w_const);
   int steps = t.steps;
+  *in_place = t.conv_in_place;
   op_test_release(&t);
   return steps;
 }
@@ -633,12 +635,15 @@ static void residual_case_check(const residual_case *rc) {
     want[i] = v < rc->lo ? rc->lo : v > rc->hi ? rc->hi : v;
   }
   for (int threads = 1; threads <= 2; threads++) {
-    int fused = residual_run(rc, &d, want, threads);
+    int fused_in_place, plain_in_place;
+    int fused = residual_run(rc, &d, want, threads, &fused_in_place);
     setenv("ONNXI_FUSE_RESIDUAL", "0", 1);
-    int plain = residual_run(rc, &d, want, threads);
+    int plain = residual_run(rc, &d, want, threads, &plain_in_place);
     unsetenv("ONNXI_FUSE_RESIDUAL");
     bool folds = rc->own && residual_own_kernels() && !rc->bcast && !rc->y_out;
     assert_int_equal(fused, plain - (folds ? 1 : 0));
+    assert_int_equal(fused_in_place, folds);
+    assert_int_equal(plain_in_place, 0);
   }
   free(want);
   conv_data_free(&d);
@@ -659,7 +664,8 @@ static void test_conv_residual(void **state) {
       {{false, 2, 1, 32, 32, 8, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
        true, false, false, false, -INFINITY, INFINITY, true},
       /* packed for the own kernel's row mode, but a stride past the kernel
-       * width sends this plan to XNNPACK: folded, then the residual pass */
+       * width sends this plan to XNNPACK: folded, then the residual pass
+       * (R saved first: Y is written over it) */
       {{false, 2, 1, 8, 20, 1, {6, 7}, {3, 3}, {1, 4}, {1, 1}, {4, 5, 4, 5}, {0}, NULL, true},
        true, false, false, false, 0.0f, 6.0f, true},
       /* not folded: 3 channels per group (XNNPACK), weights fed at run time

@@ -203,11 +203,13 @@ static void op_test_output_keep(op_test *t, int k, const op_tensor *o) {
 
 static void op_test_paths_keep(op_test *t, const exec_session *s) {
   t->steps = exec_session_step_count(s);
+  t->conv_in_place = 0;
   size_t len = 0;
   t->paths[0] = '\0';
   for (int32_t i = 0; i < t->steps; i++) {
     exec_step_info info = {.path = ""};
     exec_step_describe(s, i, &info);
+    t->conv_in_place += info.in_place && !strncmp(info.op, "Conv", 4);
     if (!*info.path) continue;
     int n = snprintf(t->paths + len, sizeof t->paths - len, "%s%s", len ? "," : "", info.path);
     if (n < 0 || (size_t)n >= sizeof t->paths - len) break;

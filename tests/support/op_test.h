@@ -41,6 +41,7 @@ typedef struct op_test {
   void *out_data[OP_TEST_MAX_IO];
   int steps; /* steps of the plan op_test_run ran (fusions show as fewer) */
   char paths[256]; /* their kernel paths, comma-separated ("own-igemm,...") */
+  int conv_in_place; /* Conv steps writing over an input (a folded residual) */
   onnxi_error err;
 } op_test;
 
