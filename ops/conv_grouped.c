@@ -134,12 +134,26 @@ GR_TARGET __m512 gr_spread(__m512 x, __m512i idx, const int cg) {
   if (r < mr) x##r = _mm512_maskz_loadu_ps(mask, a[r] + off);
 #define GR_FMA(r) \
   if (r < mr) acc##r = _mm512_fmadd_ps(gr_spread(x##r, idx, cg), wv, acc##r);
-#define GR_STORE(r)                                                                          \
-  if (r < mr && r < rows) {                                                                  \
-    if (res) acc##r = _mm512_add_ps(acc##r, _mm512_maskz_loadu_ps(mask, res + r * g->c));    \
-    acc##r = op_act512(act, _mm512_min_ps(hi, _mm512_max_ps(lo, acc##r)));                   \
-    _mm512_mask_storeu_ps(y + r * g->c, mask, acc##r);                                       \
-  }
+#define GR_STORE(r) \
+  if (r < mr && r < rows) gr_store(acc##r, y + r * g->c, res ? res + r * g->c : NULL, mask, ep);
+
+/* What a tile's epilogue needs from the plan, in registers. */
+typedef struct gr_epilogue {
+  __m512 lo, hi;
+  int act;
+} gr_epilogue;
+
+GR_TARGET gr_epilogue gr_epilogue_of(const conv_grouped *g) {
+  return (gr_epilogue){_mm512_set1_ps(g->t.ep.lo), _mm512_set1_ps(g->t.ep.hi), g->t.ep.act};
+}
+
+/* One output vector's epilogue: residual, clamp (max(lo, v) then
+ * min(hi, v): NaN propagates, as in conv_igemm.c), activation, store;
+ * lanes outside mask untouched. */
+GR_TARGET void gr_store(__m512 v, float *y, const float *res, __mmask16 mask, gr_epilogue ep) {
+  if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, res));
+  _mm512_mask_storeu_ps(y, mask, op_act512(ep.act, _mm512_min_ps(ep.hi, _mm512_max_ps(ep.lo, v))));
+}
 
 /* One 16-channel block (channels off .. off + 16, lanes past c masked) of
  * a tile of mr pixels; stores rows < rows. mr and cg are constants at each
@@ -158,10 +172,8 @@ GR_TARGET void gr_block(const conv_grouped *g, const float *const *a, int64_t of
       GR_EACH_ROW(GR_FMA)
     }
   }
-  /* max(lo, v) then min(hi, v): NaN propagates, as in conv_igemm.c */
-  __m512 lo = _mm512_set1_ps(g->t.ep.lo), hi = _mm512_set1_ps(g->t.ep.hi);
   const float *res = g->t.ep.res ? g->t.ep.res + (y - g->t.y) : NULL;
-  const int act = g->t.ep.act;
+  gr_epilogue ep = gr_epilogue_of(g);
   GR_EACH_ROW(GR_STORE)
 }
 
@@ -203,21 +215,12 @@ static gr_block_fn gr_block_for(int64_t mr, int64_t cg) {
     acc##r = _mm512_fmadd_ps(v, w0, acc##r);              \
     if (nv == 2) bcc##r = _mm512_fmadd_ps(v, w1, bcc##r); \
   }
-#define GR_WSTORE(r)                                                                  \
-  if (r < mr && r < rows) {                                                           \
-    gr_wide_store(acc##r, y + r * g->c, res ? res + r * g->c : NULL, lo, hi, act);    \
-    if (nv == 2)                                                                      \
-      gr_wide_store(bcc##r, y + r * g->c + GR_LANES, res ? res + r * g->c + GR_LANES  \
-                                                         : NULL, lo, hi, act);        \
+#define GR_WSTORE(r)                                                                    \
+  if (r < mr && r < rows) {                                                             \
+    const float *rr = res ? res + r * g->c : NULL;                                      \
+    gr_store(acc##r, y + r * g->c, rr, 0xffff, ep);                                     \
+    if (nv == 2) gr_store(bcc##r, y + r * g->c + GR_LANES, rr ? rr + GR_LANES : NULL, 0xffff, ep); \
   }
-
-/* One output vector's epilogue: residual, clamp (NaN propagates, as in
- * conv_igemm.c), activation, store. */
-GR_TARGET void gr_wide_store(__m512 v, float *y, const float *res, __m512 lo, __m512 hi,
-                             int act) {
-  if (res) v = _mm512_add_ps(v, _mm512_loadu_ps(res));
-  _mm512_storeu_ps(y, op_act512(act, _mm512_min_ps(hi, _mm512_max_ps(lo, v))));
-}
 
 GR_TARGET void gr_wide(const conv_grouped *g, const float *const *a, int64_t in,
                        const float *w, int64_t w1_at, const float *bias, float *y,
@@ -231,9 +234,8 @@ GR_TARGET void gr_wide(const conv_grouped *g, const float *const *a, int64_t in,
       GR_EACH_ROW(GR_WFMA)
     }
   }
-  __m512 lo = _mm512_set1_ps(g->t.ep.lo), hi = _mm512_set1_ps(g->t.ep.hi);
   const float *res = g->t.ep.res ? g->t.ep.res + (y - g->t.y) : NULL;
-  const int act = g->t.ep.act;
+  gr_epilogue ep = gr_epilogue_of(g);
   GR_EACH_ROW(GR_WSTORE)
 }
 
