@@ -474,6 +474,8 @@ static void ew_plan_run(const ew_plan *p, ew_fn fn, const void *const *src, void
 #define EW_HAVE_SCALE512 1
 #include <immintrin.h>
 
+#include "simd512.h"
+
 typedef struct ew_scale_job {
   const float *x, *s;
   float *out;
@@ -489,8 +491,7 @@ __attribute__((target("avx512f"))) static void ew_scale_task(void *arg, size_t c
     float *o = j->out + r * c;
     for (int64_t i = 0; i < c; i += 16) {
       __mmask16 m = c - i >= 16 ? 0xffff : (__mmask16)((1u << (c - i)) - 1);
-      __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, j->s + i));
-      _mm512_mask_storeu_ps(o + i, m, v);
+      op_store16(o + i, m, _mm512_mul_ps(op_load16(x + i, m), op_load16(j->s + i, m)));
     }
   }
 }

@@ -10,6 +10,7 @@
 
 #include "act.h"
 #include "arena.h"
+#include "simd512.h"
 
 enum {
   GR_MR = CONV_IGEMM_MR, /* output pixels per tile, at the most */
@@ -131,7 +132,7 @@ GR_TARGET __m512 gr_spread(__m512 x, __m512i idx, const int cg) {
 #define GR_EACH_ROW(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7) F(8) F(9) F(10) F(11)
 #define GR_INIT(r) __m512 acc##r = b, x##r = b;
 #define GR_LOAD(r) \
-  if (r < mr) x##r = _mm512_maskz_loadu_ps(mask, a[r] + off);
+  if (r < mr) x##r = op_load16(a[r] + off, mask);
 #define GR_FMA(r) \
   if (r < mr) acc##r = _mm512_fmadd_ps(gr_spread(x##r, idx, cg), wv, acc##r);
 #define GR_STORE(r) \
@@ -151,8 +152,8 @@ GR_TARGET gr_epilogue gr_epilogue_of(const conv_grouped *g) {
  * min(hi, v): NaN propagates, as in conv_igemm.c), activation, store;
  * lanes outside mask untouched. */
 GR_TARGET void gr_store(__m512 v, float *y, const float *res, __mmask16 mask, gr_epilogue ep) {
-  if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, res));
-  _mm512_mask_storeu_ps(y, mask, op_act512(ep.act, _mm512_min_ps(ep.hi, _mm512_max_ps(ep.lo, v))));
+  if (res) v = _mm512_add_ps(v, op_load16(res, mask));
+  op_store16(y, mask, op_act512(ep.act, _mm512_min_ps(ep.hi, _mm512_max_ps(ep.lo, v))));
 }
 
 /* One 16-channel block (channels off .. off + 16, lanes past c masked) of

@@ -10,6 +10,7 @@
 
 #include "act.h"
 #include "arena.h"
+#include "simd512.h"
 
 enum {
   IG_MR = CONV_IGEMM_MR, /* output pixels per tile */
@@ -340,14 +341,12 @@ IG_TARGET void ig_tile(const conv_igemm *g, const float *const *a, const float *
    * the same offset modulo 4 KB, and a load after a store that aliases it
    * there waits for the store */
   for (int64_t r = 0; res && r < rows; r++) {
-    acc0[r] = _mm512_add_ps(acc0[r], _mm512_maskz_loadu_ps(m0, res + r * g->m));
-    if (nv == 2) acc1[r] = _mm512_add_ps(acc1[r], _mm512_maskz_loadu_ps(m1, res + r * g->m + 16));
+    acc0[r] = _mm512_add_ps(acc0[r], op_load16(res + r * g->m, m0));
+    if (nv == 2) acc1[r] = _mm512_add_ps(acc1[r], op_load16(res + r * g->m + 16, m1));
   }
   for (int64_t r = 0; r < rows; r++, y += g->m) {
-    _mm512_mask_storeu_ps(y, m0, op_act512(act, _mm512_min_ps(hi, _mm512_max_ps(lo, acc0[r]))));
-    if (nv == 2)
-      _mm512_mask_storeu_ps(y + 16, m1,
-                            op_act512(act, _mm512_min_ps(hi, _mm512_max_ps(lo, acc1[r]))));
+    op_store16(y, m0, op_act512(act, _mm512_min_ps(hi, _mm512_max_ps(lo, acc0[r]))));
+    if (nv == 2) op_store16(y + 16, m1, op_act512(act, _mm512_min_ps(hi, _mm512_max_ps(lo, acc1[r]))));
   }
 }
 

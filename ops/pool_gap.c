@@ -11,6 +11,8 @@ enum {
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
+#include "simd512.h"
+
 bool pool_gap_available(void) { return __builtin_cpu_supports("avx512f"); }
 
 /* part[0..c) = sum of pixels [p0, p1) of x (c floats per pixel), 64
@@ -27,15 +29,15 @@ __attribute__((target("avx512f"))) static void pool_gap_sum(const float *x, int6
     __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     for (int64_t p = p0; p < p1; p++) {
       const float *row = x + p * c + c0;
-      a0 = _mm512_add_ps(a0, _mm512_maskz_loadu_ps(m[0], row));
-      a1 = _mm512_add_ps(a1, _mm512_maskz_loadu_ps(m[1], row + 16));
-      a2 = _mm512_add_ps(a2, _mm512_maskz_loadu_ps(m[2], row + 32));
-      a3 = _mm512_add_ps(a3, _mm512_maskz_loadu_ps(m[3], row + 48));
+      a0 = _mm512_add_ps(a0, op_load16(row, m[0]));
+      a1 = _mm512_add_ps(a1, op_load16(row + 16, m[1]));
+      a2 = _mm512_add_ps(a2, op_load16(row + 32, m[2]));
+      a3 = _mm512_add_ps(a3, op_load16(row + 48, m[3]));
     }
-    _mm512_mask_storeu_ps(part + c0, m[0], a0);
-    _mm512_mask_storeu_ps(part + c0 + 16, m[1], a1);
-    _mm512_mask_storeu_ps(part + c0 + 32, m[2], a2);
-    _mm512_mask_storeu_ps(part + c0 + 48, m[3], a3);
+    op_store16(part + c0, m[0], a0);
+    op_store16(part + c0 + 16, m[1], a1);
+    op_store16(part + c0 + 32, m[2], a2);
+    op_store16(part + c0 + 48, m[3], a3);
   }
 }
 #else
