@@ -8,7 +8,9 @@
  * kernel that reads any layout through element strides. Dense forward
  * convs leave XNNPACK for an own path where it is measured faster: the
  * AVX-512 indirect GEMM (conv_igemm.h) on CPUs that have it, BLIS on other
- * x86-64 CPUs (conv_gemm.h); depthwise filters over 25 taps go to conv_dw.h.
+ * x86-64 CPUs (conv_gemm.h). Grouped convs take conv_grouped.h on AVX-512;
+ * depthwise ones conv_grouped.h (small maps) or conv_dw.h (big maps) there,
+ * and conv_dw.h for filters over 25 taps elsewhere.
  *
  * Also home of the window geometry shared with ops/pool.c (conv_util.h). */
 #include <math.h>
@@ -383,7 +385,8 @@ typedef struct conv_state {
   size_t res_copy_cap;
   int act;             /* onnxi.activation (op_act), after the clamp */
   bool act_fused;      /* the path applies act itself; otherwise conv_post after it */
-  conv_dw *dw;         /* depthwise filters over 25 taps: replaces op when set */
+  conv_dw *dw;         /* own depthwise kernel (conv_dw.h): replaces op when set */
+  bool dw_own;         /* depthwise, for conv_dw.c's or conv_grouped.c's AVX-512 kernel */
   bool use_dw;
   const char *path;    /* kernel path of the current plan, for profiles */
 } conv_state;
@@ -653,7 +656,8 @@ static onnxi_status conv_prebuild(const op_context *ctx, conv_state *s) {
     s->ig_reusable = true;
     return conv_igemm_create(ctx, w->data, ws, b ? b->data : NULL, c, m, wd[2], wd[3], &s->ig);
   }
-  if (!s->transposed && conv_grouped_wanted(s->group, c, m, wd[2], wd[3])) {
+  /* depthwise ones pick their kernel by map size, at setup */
+  if (!s->transposed && s->group != c && conv_grouped_wanted(s->group, c, m, wd[2], wd[3])) {
     s->gr_reusable = true;
     return conv_grouped_create(ctx, w->data, ws, b ? b->data : NULL, c, s->group, wd[2], wd[3],
                                &s->gr);
@@ -666,8 +670,12 @@ static onnxi_status conv_prebuild(const op_context *ctx, conv_state *s) {
                             s->lo, s->hi, &s->gemm);
   }
 #endif
-  if (!s->transposed && conv_dw_wanted(s->group, c, m, wd[2], wd[3]))
+  if (!s->transposed && conv_dw_wanted(s->group, c, m, wd[2], wd[3])) {
+#ifdef ONNXI_HAVE_IGEMM
+    s->dw_own = conv_igemm_enabled(); /* either own AVX-512 kernel adds R */
+#endif
     return ONNXI_OK; /* own kernel, packed at setup */
+  }
   op_context quiet = *ctx;
   quiet.err = NULL; /* what XNNPACK refuses runs on the reference kernel */
   onnxi_status st = conv_xnn_create(&quiet, s, &g, w->data, ws, b ? b->data : NULL, c, m);
@@ -842,7 +850,6 @@ static onnxi_status conv_setup_gemm(op_context *ctx, conv_state *s, op_tensor *c
 }
 #endif
 
-#ifdef ONNXI_HAVE_IGEMM
 /* The own kernels' epilogue: a folded residual's Add brings its own clamp
  * (the conv has none then, and no act: plan_residual_fuse checks). */
 static conv_epilogue conv_epilogue_of(const conv_state *s) {
@@ -850,6 +857,7 @@ static conv_epilogue conv_epilogue_of(const conv_state *s) {
                          .hi = s->res ? s->res_hi : s->hi, .act = s->act};
 }
 
+#ifdef ONNXI_HAVE_IGEMM
 /* The own AVX-512 path for this plan: repacks unless the init-time pack
  * from load-time constants still applies. */
 static onnxi_status conv_setup_igemm(op_context *ctx, conv_state *s, op_tensor *const *in,
@@ -940,7 +948,10 @@ static onnxi_status conv_setup_dw(op_context *ctx, conv_state *s, op_tensor *con
                                    w->dims[3], s->lo, s->hi, &s->dw);
   if (st != ONNXI_OK) return st;
   conv_gemm_shape sh = conv_shape_of(x, y, g);
-  conv_dw_setup(s->dw, &sh, x->data, y->data);
+  s->act_fused = conv_dw_fuses_epilogue(s->dw);
+  s->res_fused = s->act_fused && s->res != NULL;
+  conv_epilogue ep = conv_epilogue_of(s);
+  conv_dw_setup(s->dw, &sh, x->data, y->data, &ep);
   s->path = "own-dwconv";
   return ONNXI_OK;
 }
@@ -1045,7 +1056,8 @@ static onnxi_status conv_setup_path(op_context *ctx, void *state, op_tensor *con
     s->use_ig = false; /* a geometry the own path does not take: XNNPACK below */
   }
   s->use_gr = s->use_xnn && !s->transposed &&
-              conv_grouped_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1]);
+              conv_grouped_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1]) &&
+              (s->group != m || conv_grouped_dw_fits(out[0]->dims[2] * out[0]->dims[3]));
   if (s->use_gr) {
     s->use_xnn = false;
     return conv_setup_grouped(ctx, s, in, n_in, out[0], &g);
@@ -1173,12 +1185,13 @@ static const char *conv_path(const void *state) {
   return ((const conv_state *)state)->path;
 }
 
-/* Packed at load for an own AVX-512 kernel, whose epilogue adds R; and no
+/* Packed at load for an own AVX-512 kernel (depthwise: meant for one, packed
+ * at setup), whose epilogue adds R; and no
  * activation, which would have to come before the Add. */
 static bool conv_residual_ok(const void *state) {
 #ifdef ONNXI_HAVE_IGEMM
   const conv_state *s = state;
-  return (s->ig || s->gr || s->wn) && !s->act; /* wn: ig's replacement after a plan */
+  return (s->ig || s->gr || s->wn || s->dw_own) && !s->act; /* wn: ig's replacement after a plan */
 #else
   (void)state;
   return false;

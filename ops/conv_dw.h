@@ -1,10 +1,15 @@
-/* Depthwise 2-D convolution in NHWC for filters of more than 25 taps.
+/* Depthwise 2-D convolution in NHWC: every filter size on x86-64 CPUs with
+ * AVX-512F, filters of more than 25 taps elsewhere.
  *
- * Debian's XNNPACK runs these (ConvNeXt's 7x7, 49 taps) at ~4 GFLOP/s, a
+ * Debian's XNNPACK runs 7x7 filters (ConvNeXt's, 49 taps) at ~4 GFLOP/s, a
  * tenth of its 3x3 speed: its unipass depthwise kernels stop at 25 taps.
- * This loop keeps 64 channels of one output pixel in registers while it
- * walks the filter, vectorised per ISA. ONNXI_DWCONV=xnn turns it off (for
- * side-by-side measurements). */
+ * The generic loop keeps 64 channels of one output pixel in registers
+ * while it walks the filter, vectorised per ISA. On AVX-512 an own kernel
+ * takes the depthwise convs with big maps (conv_grouped.h's the small
+ * ones). XNNPACK can apply no Swish or HardSwish, so a second pass over Y
+ * followed its 3x3 and 5x5 kernels: EfficientNet-B0's five such layers
+ * at 1 thread took 1.08 ms there, 0.85 here (32x112x112 3x3: 0.29 vs
+ * 0.19). ONNXI_DWCONV=xnn turns it off (for side-by-side measurements). */
 #ifndef ONNXI_OPS_CONV_DW_H
 #define ONNXI_OPS_CONV_DW_H
 
@@ -21,12 +26,16 @@ typedef struct conv_dw conv_dw;
  * filter kh x kw) should take this path. */
 bool conv_dw_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw);
 /* Packs W (logical [c, 1, kh, kw] addressed by element strides ws) as
- * [kh][kw][c] and copies B (NULL: zeros); lo/hi is the fused clamp. */
+ * and copies B (NULL: zeros); lo/hi is the generic loop's fused clamp. */
 onnxi_status conv_dw_create(const op_context *ctx, const float *w, const int64_t *ws,
                             const float *b, int64_t c, int64_t kh, int64_t kw, float lo, float hi,
                             conv_dw **out);
-/* Binds the geometry (strides, dilations, top/left padding) and buffers. */
-void conv_dw_setup(conv_dw *d, const conv_gemm_shape *sh, const float *x, float *y);
+/* Binds the geometry (strides, dilations, top/left padding), buffers and
+ * epilogue; the generic loop applies only the clamp given at create. */
+void conv_dw_setup(conv_dw *d, const conv_gemm_shape *sh, const float *x, float *y,
+                   const conv_epilogue *ep);
+/* Whether the kernel applies all of the epilogue (the AVX-512 one does). */
+bool conv_dw_fuses_epilogue(const conv_dw *d);
 void conv_dw_run(conv_dw *d, pthreadpool_t pool);
 void conv_dw_destroy(conv_dw *d);
 

@@ -26,6 +26,15 @@ typedef struct conv_gemm_shape {
   int64_t pt, pl;         /* top and left padding */
 } conv_gemm_shape;
 
+/* What the own kernels do to a tile as it leaves the registers, in this
+ * order: add res (NULL: none; a folded residual Add, in Y's layout), clamp
+ * to [lo, hi], apply act (op_act, ops/act.h). */
+typedef struct conv_epilogue {
+  const float *res;
+  float lo, hi;
+  int act;
+} conv_epilogue;
+
 #ifdef ONNXI_HAVE_BLAS
 /* Whether the GEMM path should run a conv with these sizes (per group:
  * k = kh*kw*c/group reduction, mg = output channels). ONNXI_CONV=xnn in the

@@ -15,8 +15,7 @@
 enum {
   GR_MR = CONV_IGEMM_MR, /* output pixels per tile, at the most */
   GR_LANES = 16,         /* output channels per block: one zmm */
-  DW_MIN_C = 480,        /* depthwise: channels at the least, 5x5 and up ... */
-  DW_MIN_C_3X3 = 576,    /* ... and 3x3 */
+  DW_MAX_PIXELS = 400,   /* depthwise: output pixels per image at the most */
   GR_MAX_WIDE = 64,      /* wide groups (multiples of 16) up to this many channels */
 };
 
@@ -40,13 +39,14 @@ bool conv_grouped_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_
   if (!conv_igemm_enabled() || group < 2 || c % group || m != c) return false;
   int64_t cg = c / group, taps = kh * kw;
   if (taps > CONV_IGEMM_MAX_TAPS) return false;
-  if (cg == 2 || cg == 4 || cg == 8 || (cg % GR_LANES == 0 && cg <= GR_MAX_WIDE)) return true;
-  /* depthwise: XNNPACK's kernel is faster on the thin, large maps (32-240
-   * channels, 0.20 vs 0.37-0.42 ms for MobileNet v2's 32x112x112) and this
-   * one on the wide ones (960x7x7 3x3 0.018 vs 0.031 ms, 672x14x14 5x5
-   * 0.13 vs 0.21); 480 channels at 3x3 were still XNNPACK's */
-  return cg == 1 && c >= DW_MIN_C && (taps >= 25 || c >= DW_MIN_C_3X3);
+  return cg == 1 || cg == 2 || cg == 4 || cg == 8 || (cg % GR_LANES == 0 && cg <= GR_MAX_WIDE);
 }
+
+/* Depthwise: 12-pixel tiles that run on across rows beat conv_dw.c's
+ * 8-pixel row strips where rows are short, and lose where the map is big
+ * (EfficientNet-B0 at 1 thread: 1152x7x7 5x5 0.058 vs 0.095 ms, 240x14x14
+ * 3x3 0.036 vs 0.040; 144x28x28 0.137 vs 0.126, 32x112x112 0.41 vs 0.26). */
+bool conv_grouped_dw_fits(int64_t pixels) { return pixels <= DW_MAX_PIXELS; }
 
 void conv_grouped_destroy(conv_grouped *g) {
   if (!g) return;

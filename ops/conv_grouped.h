@@ -34,8 +34,11 @@ typedef struct conv_grouped conv_grouped;
 
 /* Whether a conv with these sizes should take this path: the CPU has
  * AVX-512F, group > 1 with c/group = m/group in {1, 2, 4, 8, 16, 32, 48,
- * 64} (depthwise: from 480 or 576 channels, conv_grouped.c), at most 64 taps. */
+ * 64}, at most 64 taps; depthwise (1) only where conv_grouped_dw_fits. */
 bool conv_grouped_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw);
+/* Depthwise: whether an output map of this many pixels per image suits
+ * this kernel; bigger ones take conv_dw.h's. */
+bool conv_grouped_dw_fits(int64_t pixels);
 /* Packs W (logical [c, c/group, kh, kw] addressed by element strides ws)
  * and B (NULL: zeros). */
 onnxi_status conv_grouped_create(const op_context *ctx, const float *w, const int64_t *ws,

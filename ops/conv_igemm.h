@@ -25,15 +25,6 @@
 
 typedef struct conv_igemm conv_igemm;
 
-/* What the own kernels do to a tile as it leaves the registers, in this
- * order: add res (NULL: none; a folded residual Add, in Y's layout), clamp
- * to [lo, hi], apply act (op_act, ops/act.h). */
-typedef struct conv_epilogue {
-  const float *res;
-  float lo, hi;
-  int act;
-} conv_epilogue;
-
 /* One plan's binding, shared by the own conv kernels (this one and
  * conv_grouped.c): geometry, buffers, the epilogue, and the pixel tiling. */
 typedef struct conv_tiles {

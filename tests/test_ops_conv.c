@@ -774,7 +774,8 @@ static void test_conv_act(void **state) {
        false, true, false, false, 1, true},
       {{false, 2, 1, 600, 600, 600, {5, 4}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, false},
        true, true, false, false, 1, true},
-      /* XNNPACK (thin depthwise; 3 input channels), then the pass over Y */
+      /* own depthwise kernel on a small map; XNNPACK (3 input channels),
+       * then the pass over Y */
       {{false, 2, 1, 16, 16, 16, {9, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
        false, true, false, false, 1, true},
       {{false, 2, 2, 3, 8, 1, {10, 9}, {3, 3}, {2, 2}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
@@ -872,6 +873,43 @@ static void test_conv_grouped_wide(void **state) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) conv_case_run(&cases[i]);
   residual_case_check(&res);
   act_case_check(&act);
+  case_want_path = NULL;
+}
+
+/* --- depthwise row strips, maps over 400 pixels (ops/conv_dw.c) --------- */
+
+/* Each case must run on the own depthwise kernel (constant weights, where
+ * the CPU has AVX-512F) and match the reference conv, plus the residual and
+ * its clamp, or the activation. */
+static void test_conv_depthwise(void **state) {
+  (void)state;
+  /* clang-format off */
+  static const conv_case cases[] = {
+      /* 40 channels (two blocks and a masked 8), batch 2: strips and edges */
+      {false, 2, 2, 40, 40, 40, {21, 22}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      /* stride 2, asymmetric pads, no bias */
+      {false, 2, 1, 32, 32, 32, {45, 41}, {3, 3}, {2, 2}, {1, 1}, {1, 0, 2, 1}, {0}, NULL, false},
+      /* 5x5 dilated by 2 */
+      {false, 2, 1, 16, 16, 16, {24, 20}, {5, 5}, {1, 1}, {2, 2}, {4, 4, 4, 4}, {0}, NULL, true},
+      /* 7x7 over 9 rows: at 2 threads rows split in block groups */
+      {false, 2, 1, 48, 48, 48, {9, 50}, {7, 7}, {1, 1}, {1, 1}, {3, 3, 3, 3}, {0}, NULL, true},
+      /* 5 columns: no strip, every pixel on the 4-block path (24 = a block and 8) */
+      {false, 2, 1, 24, 24, 24, {90, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+  };
+  static const residual_case res = {
+      {false, 2, 2, 40, 40, 40, {21, 22}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      true, false, false, false, 0.0f, 6.0f, true};
+  static const act_case act[] = {
+      {{false, 2, 1, 40, 40, 40, {21, 22}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+       false, true, false, false, 1, true},
+      {{false, 2, 2, 24, 24, 24, {45, 41}, {5, 5}, {2, 2}, {1, 1}, {2, 2, 2, 2}, {0}, NULL, true},
+       true, true, false, false, 1, true},
+  };
+  /* clang-format on */
+  case_want_path = "own-dwconv";
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) conv_case_run(&cases[i]);
+  residual_case_check(&res);
+  for (size_t i = 0; i < sizeof act / sizeof act[0]; i++) act_case_check(&act[i]);
   case_want_path = NULL;
 }
 
@@ -1067,6 +1105,7 @@ int main(void) {
       cmocka_unit_test(test_conv_act),
       cmocka_unit_test(test_conv_winograd),
       cmocka_unit_test(test_conv_grouped_wide),
+      cmocka_unit_test(test_conv_depthwise),
       cmocka_unit_test(test_conv_reorder_split),
       cmocka_unit_test(test_conv_replan),
       cmocka_unit_test(test_conv_errors),
