@@ -1032,6 +1032,9 @@ static onnxi_status conv_setup_path(op_context *ctx, void *state, op_tensor *con
   s->act_fused = false;
   s->use_xnn = !s->skip && conv_xnn_usable(s, in, n_in, out[0], &g);
   s->path = s->skip ? "none" : "ref";
+  /* depthwise kernels are picked by filter and map size (2-D only) */
+  int64_t taps = g.kernel[0] * g.kernel[1];
+  int64_t pixels = out[0]->rank == 4 ? out[0]->dims[2] * out[0]->dims[3] : 0;
 #ifdef ONNXI_HAVE_IGEMM
   s->use_ig = s->use_xnn && !s->transposed &&
               conv_igemm_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1],
@@ -1057,7 +1060,7 @@ static onnxi_status conv_setup_path(op_context *ctx, void *state, op_tensor *con
   }
   s->use_gr = s->use_xnn && !s->transposed &&
               conv_grouped_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1]) &&
-              (s->group != m || conv_grouped_dw_fits(out[0]->dims[2] * out[0]->dims[3]));
+              (s->group != m || conv_grouped_dw_fits(m, taps, pixels, s->act));
   if (s->use_gr) {
     s->use_xnn = false;
     return conv_setup_grouped(ctx, s, in, n_in, out[0], &g);
@@ -1071,7 +1074,8 @@ static onnxi_status conv_setup_path(op_context *ctx, void *state, op_tensor *con
   }
 #endif
   s->use_dw = s->use_xnn && !s->transposed &&
-              conv_dw_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1]);
+              conv_dw_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1]) &&
+              (!conv_dw_wide() || conv_dw_rows_fit(taps, pixels, s->act));
   if (s->use_dw) {
     s->use_xnn = false;
     return conv_setup_dw(ctx, s, in, n_in, out[0], &g);

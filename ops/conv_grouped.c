@@ -15,7 +15,9 @@
 enum {
   GR_MR = CONV_IGEMM_MR, /* output pixels per tile, at the most */
   GR_LANES = 16,         /* output channels per block: one zmm */
-  DW_MAX_PIXELS = 400,   /* depthwise: output pixels per image at the most */
+  DW_MAX_PIXELS = 400,   /* depthwise: output pixels per image at the most ... */
+  DW_MIN_C = 480,        /* ... and, with no activation to fuse, channels at 5x5 ... */
+  DW_MIN_C_3X3 = 576,    /* ... and at 3x3 */
   GR_MAX_WIDE = 64,      /* wide groups (multiples of 16) up to this many channels */
 };
 
@@ -45,8 +47,14 @@ bool conv_grouped_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_
 /* Depthwise: 12-pixel tiles that run on across rows beat conv_dw.c's
  * 8-pixel row strips where rows are short, and lose where the map is big
  * (EfficientNet-B0 at 1 thread: 1152x7x7 5x5 0.058 vs 0.095 ms, 240x14x14
- * 3x3 0.036 vs 0.040; 144x28x28 0.137 vs 0.126, 32x112x112 0.41 vs 0.26). */
-bool conv_grouped_dw_fits(int64_t pixels) { return pixels <= DW_MAX_PIXELS; }
+ * 3x3 0.036 vs 0.040; 144x28x28 0.137 vs 0.126, 32x112x112 0.41 vs 0.26).
+ * Without an activation XNNPACK could not fuse, its kernel keeps the thin
+ * ones (MobileNet v2's 384x14x14 3x3 with Relu6: 0.019-0.022 vs 0.023-0.025
+ * here; 576x14x14 0.038 vs 0.035). */
+bool conv_grouped_dw_fits(int64_t c, int64_t taps, int64_t pixels, int act) {
+  if (pixels > DW_MAX_PIXELS) return false;
+  return act != OP_ACT_NONE || taps > 25 || c >= DW_MIN_C_3X3 || (taps == 25 && c >= DW_MIN_C);
+}
 
 void conv_grouped_destroy(conv_grouped *g) {
   if (!g) return;

@@ -36,9 +36,10 @@ typedef struct conv_grouped conv_grouped;
  * AVX-512F, group > 1 with c/group = m/group in {1, 2, 4, 8, 16, 32, 48,
  * 64}, at most 64 taps; depthwise (1) only where conv_grouped_dw_fits. */
 bool conv_grouped_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw);
-/* Depthwise: whether an output map of this many pixels per image suits
- * this kernel; bigger ones take conv_dw.h's. */
-bool conv_grouped_dw_fits(int64_t pixels);
+/* Depthwise: whether a plan with c channels, taps filter taps, an output
+ * map of this many pixels per image and activation act (op_act) suits this
+ * kernel; bigger maps take conv_dw.h's, thin ones without act XNNPACK. */
+bool conv_grouped_dw_fits(int64_t c, int64_t taps, int64_t pixels, int act);
 /* Packs W (logical [c, c/group, kh, kw] addressed by element strides ws)
  * and B (NULL: zeros). */
 onnxi_status conv_grouped_create(const op_context *ctx, const float *w, const int64_t *ws,

@@ -876,28 +876,29 @@ static void test_conv_grouped_wide(void **state) {
   case_want_path = NULL;
 }
 
-/* --- depthwise row strips, maps over 400 pixels (ops/conv_dw.c) --------- */
+/* --- depthwise row strips for big maps (ops/conv_dw.c) ------------------ */
 
 /* Each case must run on the own depthwise kernel (constant weights, where
- * the CPU has AVX-512F) and match the reference conv, plus the residual and
- * its clamp, or the activation. */
+ * the CPU has AVX-512F: more than 25 taps, an activation to fuse, or at
+ * more than 56x56 output pixels) and match the reference conv, plus the
+ * residual and its clamp, or the activation. */
 static void test_conv_depthwise(void **state) {
   (void)state;
   /* clang-format off */
   static const conv_case cases[] = {
-      /* 40 channels (two blocks and a masked 8), batch 2: strips and edges */
-      {false, 2, 2, 40, 40, 40, {21, 22}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      /* 40 channels (two blocks and a masked 8): strips and edges */
+      {false, 2, 1, 40, 40, 40, {56, 57}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
       /* stride 2, asymmetric pads, no bias */
-      {false, 2, 1, 32, 32, 32, {45, 41}, {3, 3}, {2, 2}, {1, 1}, {1, 0, 2, 1}, {0}, NULL, false},
-      /* 5x5 dilated by 2 */
-      {false, 2, 1, 16, 16, 16, {24, 20}, {5, 5}, {1, 1}, {2, 2}, {4, 4, 4, 4}, {0}, NULL, true},
+      {false, 2, 1, 16, 16, 16, {112, 113}, {3, 3}, {2, 2}, {1, 1}, {1, 0, 2, 1}, {0}, NULL, false},
+      /* 5x5 dilated by 2, batch 2 */
+      {false, 2, 2, 16, 16, 16, {57, 56}, {5, 5}, {1, 1}, {2, 2}, {4, 4, 4, 4}, {0}, NULL, true},
       /* 7x7 over 9 rows: at 2 threads rows split in block groups */
       {false, 2, 1, 48, 48, 48, {9, 50}, {7, 7}, {1, 1}, {1, 1}, {3, 3, 3, 3}, {0}, NULL, true},
       /* 5 columns: no strip, every pixel on the 4-block path (24 = a block and 8) */
-      {false, 2, 1, 24, 24, 24, {90, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      {false, 2, 1, 24, 24, 24, {700, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
   };
   static const residual_case res = {
-      {false, 2, 2, 40, 40, 40, {21, 22}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
+      {false, 2, 1, 40, 40, 40, {56, 57}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
       true, false, false, false, 0.0f, 6.0f, true};
   static const act_case act[] = {
       {{false, 2, 1, 40, 40, 40, {21, 22}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
