@@ -1190,8 +1190,8 @@ static const char *conv_path(const void *state) {
 }
 
 /* Packed at load for an own AVX-512 kernel (depthwise: meant for one, packed
- * at setup), whose epilogue adds R; and no
- * activation, which would have to come before the Add. */
+ * at setup), whose epilogue adds R; and no activation, which would have to
+ * come before the Add. */
 static bool conv_residual_ok(const void *state) {
 #ifdef ONNXI_HAVE_IGEMM
   const conv_state *s = state;

@@ -5,14 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "act.h"
 #include "arena.h"
 #include "conv_igemm.h"
 #include "conv_util.h"
 
 #ifdef ONNXI_HAVE_IGEMM
 #include <immintrin.h>
-
-#include "act.h"
 #endif
 
 enum {

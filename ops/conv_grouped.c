@@ -18,6 +18,7 @@ enum {
   DW_MAX_PIXELS = 400,   /* depthwise: output pixels per image at the most ... */
   DW_MIN_C = 480,        /* ... and, with no activation to fuse, channels at 5x5 ... */
   DW_MIN_C_3X3 = 576,    /* ... and at 3x3 */
+  DW_XNN_MAX_TAPS = 25,  /* XNNPACK's unipass depthwise kernels stop here (slow past it) */
   GR_MAX_WIDE = 64,      /* wide groups (multiples of 16) up to this many channels */
 };
 
@@ -53,7 +54,7 @@ bool conv_grouped_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_
  * here; 576x14x14 0.038 vs 0.035). */
 bool conv_grouped_dw_fits(int64_t c, int64_t taps, int64_t pixels, int act) {
   if (pixels > DW_MAX_PIXELS) return false;
-  return act != OP_ACT_NONE || taps > 25 || c >= DW_MIN_C_3X3 || (taps == 25 && c >= DW_MIN_C);
+  return act != OP_ACT_NONE || taps > DW_XNN_MAX_TAPS || c >= DW_MIN_C_3X3 || (taps == 25 && c >= DW_MIN_C);
 }
 
 void conv_grouped_destroy(conv_grouped *g) {
