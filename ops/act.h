@@ -61,6 +61,42 @@ OP_ACT512 __m512 op_act512(int act, __m512 v) {
   if (act == OP_ACT_HARD_SWISH) return op_act512_hard_swish(v);
   return v;
 }
+
+#define OP_ACT256 __attribute__((target("avx2,fma"), always_inline)) static inline
+
+/* op_act512_swish for AVX2 + FMA: the same polynomial; 2^k is built in the
+ * exponent field, in two halves, as k spans [-150, 128] and one power of
+ * two covers [-126, 127] only. */
+OP_ACT256 __m256 op_act256_swish(__m256 v) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  __m256 xc = _mm256_min_ps(_mm256_set1_ps(104.0f), _mm256_max_ps(_mm256_set1_ps(-89.0f), v));
+  __m256 k = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(-1.44269504f)),
+                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmsub_ps(k, _mm256_set1_ps(0.693147181f), xc);
+  __m256 p = _mm256_set1_ps(8.312525451e-03f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.189011513e-02f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.666711447e-01f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.999923178e-01f));
+  p = _mm256_fmadd_ps(p, r, one);
+  p = _mm256_fmadd_ps(p, r, one);
+  __m256i ki = _mm256_cvtps_epi32(k), k1 = _mm256_srai_epi32(ki, 1);
+  __m256i k2 = _mm256_sub_epi32(ki, k1), bias = _mm256_set1_epi32(127);
+  __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k1, bias), 23));
+  __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(k2, bias), 23));
+  return _mm256_div_ps(v, _mm256_add_ps(one, _mm256_mul_ps(_mm256_mul_ps(p, s1), s2)));
+}
+
+OP_ACT256 __m256 op_act256_hard_swish(__m256 v) {
+  __m256 g = _mm256_fmadd_ps(v, _mm256_set1_ps(1.0f / 6), _mm256_set1_ps(0.5f));
+  g = _mm256_min_ps(_mm256_max_ps(g, _mm256_setzero_ps()), _mm256_set1_ps(1.0f));
+  return _mm256_mul_ps(v, g);
+}
+
+OP_ACT256 __m256 op_act256(int act, __m256 v) {
+  if (act == OP_ACT_SWISH) return op_act256_swish(v);
+  if (act == OP_ACT_HARD_SWISH) return op_act256_hard_swish(v);
+  return v;
+}
 #endif
 
 #endif

@@ -672,7 +672,7 @@ static onnxi_status conv_prebuild(const op_context *ctx, conv_state *s) {
 #endif
   if (!s->transposed && conv_dw_wanted(s->group, c, m, wd[2], wd[3])) {
 #ifdef ONNXI_HAVE_IGEMM
-    s->dw_own = conv_igemm_enabled(); /* either own AVX-512 kernel adds R */
+    s->dw_own = conv_igemm_wide(); /* either own AVX-512 kernel adds R */
 #endif
     return ONNXI_OK; /* own kernel, packed at setup */
   }

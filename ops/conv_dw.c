@@ -40,7 +40,7 @@ struct conv_dw {
 
 bool conv_dw_wide(void) {
 #ifdef ONNXI_HAVE_IGEMM
-  return conv_igemm_enabled();
+  return conv_igemm_wide();
 #else
   return false;
 #endif

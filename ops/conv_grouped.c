@@ -39,7 +39,7 @@ struct conv_grouped {
 #define GR_PTRS_MAX_BYTES (4u << 20)
 
 bool conv_grouped_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw) {
-  if (!conv_igemm_enabled() || group < 2 || c % group || m != c) return false;
+  if (!conv_igemm_wide() || group < 2 || c % group || m != c) return false;
   int64_t cg = c / group, taps = kh * kw;
   if (taps > CONV_IGEMM_MAX_TAPS) return false;
   return cg == 1 || cg == 2 || cg == 4 || cg == 8 || (cg % GR_LANES == 0 && cg <= GR_MAX_WIDE);

@@ -17,6 +17,8 @@ enum {
   IG_MR_SMALL = 7,       /* ... when 12 would waste rows: 7x7 maps, 49 pixels */
   IG_NR = CONV_IGEMM_NR,
   IG_MAX_TAPS = CONV_IGEMM_MAX_TAPS,
+  IG2_MR = 6, /* AVX2: 6 pixels x 16 channels, 12 of the 16 ymm registers */
+  IG2_NR = 16,
   IG_MIN_C = 32,    /* thinner inputs: too few FMAs per tile to pay for its setup */
   IG_MIN_M = 17,    /* one 16-wide panel: broadcasts outnumber FMAs, XNNPACK is faster */
   IG_MIN_C_ACT = 16, /* ... unless XNNPACK needs a pass of its own for the activation */
@@ -47,10 +49,11 @@ enum {
  * weights are the same: (ky, kx, ci) order either way. */
 struct conv_igemm {
   int64_t c, m, kh, kw, taps, panels;
+  int64_t nr, mr; /* channels per panel, pixels per tile at the most: the ISA's tile */
   bool row_mode;
   int64_t ktaps, klen; /* pointers per pixel and floats per pointer */
-  float *w;    /* [panel][tap][c][IG_NR], zero past m */
-  float *bias; /* [panel * IG_NR], zero past m */
+  float *w;    /* [panel][tap][c][nr], zero past m */
+  float *bias; /* [panel * nr], zero past m */
   float *zero; /* klen zeros: the input of every tap in the padding */
   float *xp;   /* row mode: X padded to iwp pixels per row */
   size_t xp_cap;
@@ -65,19 +68,25 @@ struct conv_igemm {
  * racy to it (pthreadpool's ordering is invisible, tests/tsan.supp), and
  * symbolising each report to match the suppression made test_digits run
  * for minutes. The TSan subset runs these convs through XNNPACK instead. */
-static bool ig_cpu_ok(void) {
+static int ig_cpu_isa(void) {
 #ifdef __SANITIZE_THREAD__
-  return false;
+  return 0;
 #else
-  return __builtin_cpu_supports("avx512f");
+  if (__builtin_cpu_supports("avx512f")) return 512;
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 256 : 0;
 #endif
 }
 
-bool conv_igemm_enabled(void) {
+/* 512, 256 (AVX2 + FMA: the dense tile only), or 0: none of the own kernels. */
+static int ig_isa(void) {
   const char *env = getenv("ONNXI_CONV");
-  if (env && (!strcmp(env, "xnn") || !strcmp(env, "blas"))) return false;
-  return ig_cpu_ok();
+  if (env && (!strcmp(env, "xnn") || !strcmp(env, "blas"))) return 0;
+  return ig_cpu_isa();
 }
+
+bool conv_igemm_enabled(void) { return ig_isa() != 0; }
+
+bool conv_igemm_wide(void) { return ig_isa() == 512; }
 
 bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
                        int64_t dw, int act) {
@@ -115,28 +124,30 @@ onnxi_status conv_igemm_create(const op_context *ctx, const float *w, const int6
   conv_igemm *g = calloc(1, sizeof *g);
   if (!g) return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory for the conv GEMM");
   g->c = c, g->m = m, g->kh = kh, g->kw = kw, g->taps = kh * kw;
-  g->panels = (m + IG_NR - 1) / IG_NR;
+  bool wide = ig_cpu_isa() == 512;
+  g->nr = wide ? IG_NR : IG2_NR, g->mr = wide ? IG_MR : IG2_MR;
+  g->panels = (m + g->nr - 1) / g->nr;
   g->row_mode = c < IG_MIN_C && kw > 1; /* 1x1: the pointers are the pixels already */
   g->ktaps = g->row_mode ? kh : kh * kw;
   g->klen = g->row_mode ? kw * c : c;
-  size_t panel_floats = (size_t)(g->taps * c * IG_NR);
+  size_t panel_floats = (size_t)(g->taps * c * g->nr);
   g->w = ig_alloc(panel_floats * (size_t)g->panels);
-  g->bias = ig_alloc((size_t)(g->panels * IG_NR));
+  g->bias = ig_alloc((size_t)(g->panels * g->nr));
   g->zero = ig_alloc((size_t)g->klen);
   if (!g->w || !g->bias || !g->zero) {
     conv_igemm_destroy(g);
     return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory packing conv weights");
   }
   memset(g->zero, 0, sizeof(float) * (size_t)g->klen);
-  memset(g->bias, 0, sizeof(float) * (size_t)(g->panels * IG_NR));
+  memset(g->bias, 0, sizeof(float) * (size_t)(g->panels * g->nr));
   g->t.ep = (conv_epilogue){NULL, -INFINITY, INFINITY, 0}; /* conv_igemm_rows' */
   if (b) memcpy(g->bias, b, sizeof(float) * (size_t)m);
   for (int64_t p = 0; p < g->panels; p++) {
     float *dst = g->w + (size_t)p * panel_floats;
     for (int64_t t = 0; t < g->taps; t++)
-      for (int64_t ci = 0; ci < c; ci++, dst += IG_NR)
-        for (int64_t j = 0; j < IG_NR; j++) {
-          int64_t o = p * IG_NR + j;
+      for (int64_t ci = 0; ci < c; ci++, dst += g->nr)
+        for (int64_t j = 0; j < g->nr; j++) {
+          int64_t o = p * g->nr + j;
           dst[j] = o < m ? w[o * ws[0] + ci * ws[1] + (t / kw) * ws[2] + (t % kw) * ws[3]] : 0.0f;
         }
   }
@@ -204,7 +215,8 @@ static void ig_setup_ptrs(conv_igemm *g) {
 onnxi_status conv_igemm_setup(const op_context *ctx, conv_igemm *g, const conv_gemm_shape *sh,
                               const float *x, float *y, const conv_epilogue *ep) {
   conv_tiles_bind(&g->t, sh, x, y, ep);
-  g->panel_outer = sizeof(float) * (size_t)(g->taps * g->c * IG_NR * g->panels) >
+  if (g->mr != IG_MR) g->t.mr = g->mr, g->t.tiles = (g->t.pixels + g->mr - 1) / g->mr;
+  g->panel_outer = sizeof(float) * (size_t)(g->taps * g->c * g->nr * g->panels) >
                    IG_PANEL_OUTER_BYTES;
   onnxi_status st = g->row_mode ? ig_setup_rows(ctx, g) : ONNXI_OK;
   if (st == ONNXI_OK) ig_setup_ptrs(g);
@@ -363,6 +375,161 @@ IG_TILE_FN(ig_tile_12x16, IG_MR, 1)
 IG_TILE_FN(ig_tile_7x32, IG_MR_SMALL, 2)
 IG_TILE_FN(ig_tile_7x16, IG_MR_SMALL, 1)
 
+#define IG2_TARGET __attribute__((target("avx2,fma"), always_inline)) static inline
+
+/* One reduction step j of the 6x16 tile in asm: two weight vectors, six
+ * broadcasts, twelve FMAs into ymm0-ymm11 (row r: ymm 2r and 2r + 1). */
+#define IG2_ASM_ROW(j, r, v, lo, hi)                                    \
+  "vbroadcastss " #j "*4(%[a" #r "]), %%ymm" #v "\n\t"                  \
+  "vfmadd231ps %%ymm12, %%ymm" #v ", %%ymm" #lo "\n\t"                  \
+  "vfmadd231ps %%ymm13, %%ymm" #v ", %%ymm" #hi "\n\t"
+#define IG2_ASM_STEP(j)                                                 \
+  "vmovaps " #j "*64(%[w]), %%ymm12\n\t"                                \
+  "vmovaps " #j "*64+32(%[w]), %%ymm13\n\t"                             \
+  IG2_ASM_ROW(j, 0, 14, 0, 1) IG2_ASM_ROW(j, 1, 15, 2, 3)               \
+  IG2_ASM_ROW(j, 2, 14, 4, 5) IG2_ASM_ROW(j, 3, 15, 6, 7)               \
+  IG2_ASM_ROW(j, 4, 14, 8, 9) IG2_ASM_ROW(j, 5, 15, 10, 11)
+#define IG2_ASM_BUMP(n)                                                 \
+  "add $" #n "*4, %[a0]\n\tadd $" #n "*4, %[a1]\n\tadd $" #n "*4, %[a2]\n\t" \
+  "add $" #n "*4, %[a3]\n\tadd $" #n "*4, %[a4]\n\tadd $" #n "*4, %[a5]\n\t" \
+  "add $" #n "*64, %[w]\n\t"
+
+/* acc = bias + sum over taps and k of a[tap][r][k] * w[...]: the 6x16
+ * tile's reduction in asm. GCC's code for the same intrinsics bumped six
+ * pointers per step, and unrolled it spilled sums to the stack; this loop
+ * takes four steps per pointer bump (micro-benchmark, K = 256 from L2:
+ * 83-91 GFLOP/s against 71-86, of the core's ~92). */
+typedef struct ig2_bias {
+  __m256 v[2];
+} ig2_bias;
+_Static_assert(IG_MR * sizeof(float *) == 96, "ig2_core16 steps 96 bytes per tap");
+
+IG2_TARGET void ig2_core16(const float *const *a, int64_t ktaps, int64_t klen, const float *w,
+                           const float *bias, const char *pf, int64_t pfs, __m256 *acc0,
+                           __m256 *acc1) {
+  register __m256 c0 __asm__("ymm0"), c1 __asm__("ymm1"), c2 __asm__("ymm2"),
+      c3 __asm__("ymm3"), c4 __asm__("ymm4"), c5 __asm__("ymm5"), c6 __asm__("ymm6"),
+      c7 __asm__("ymm7"), c8 __asm__("ymm8"), c9 __asm__("ymm9"), c10 __asm__("ymm10"),
+      c11 __asm__("ymm11");
+  const float *a0, *a1, *a2, *a3, *a4, *a5;
+  int64_t k;
+  __asm__ volatile(
+      "vmovaps %[b], %%ymm0\n\tvmovaps 32+%[b], %%ymm1\n\t"
+      "vmovaps %%ymm0, %%ymm2\n\tvmovaps %%ymm1, %%ymm3\n\t"
+      "vmovaps %%ymm0, %%ymm4\n\tvmovaps %%ymm1, %%ymm5\n\t"
+      "vmovaps %%ymm0, %%ymm6\n\tvmovaps %%ymm1, %%ymm7\n\t"
+      "vmovaps %%ymm0, %%ymm8\n\tvmovaps %%ymm1, %%ymm9\n\t"
+      "vmovaps %%ymm0, %%ymm10\n\tvmovaps %%ymm1, %%ymm11\n\t"
+      "1:\n\t" /* each tap: its six input rows from the table */
+      "mov 0(%[tab]), %[a0]\n\tmov 8(%[tab]), %[a1]\n\tmov 16(%[tab]), %[a2]\n\t"
+      "mov 24(%[tab]), %[a3]\n\tmov 32(%[tab]), %[a4]\n\tmov 40(%[tab]), %[a5]\n\t"
+      "add $96, %[tab]\n\t" /* IG_MR pointers */
+      "mov %[klen], %[k]\n\t"
+      "cmp $4, %[k]\n\tjb 3f\n\t"
+      "2:\n\t"
+      "prefetcht1 (%[pf])\n\tprefetcht1 (%[pf], %[pfs], 2)\n\t"
+      IG2_ASM_STEP(0) IG2_ASM_STEP(1) IG2_ASM_STEP(2) IG2_ASM_STEP(3)
+      IG2_ASM_BUMP(4)
+      "lea (%[pf], %[pfs], 4), %[pf]\n\t"
+      "sub $4, %[k]\n\tcmp $4, %[k]\n\tjae 2b\n\t"
+      "3:\n\t"
+      "test %[k], %[k]\n\tjz 5f\n\t"
+      "4:\n\t"
+      "prefetcht1 (%[pf])\n\t"
+      IG2_ASM_STEP(0) IG2_ASM_BUMP(1)
+      "add %[pfs], %[pf]\n\t"
+      "dec %[k]\n\tjnz 4b\n\t"
+      "5:\n\t"
+      "dec %[taps]\n\tjnz 1b\n\t"
+      : "=x"(c0), "=x"(c1), "=x"(c2), "=x"(c3), "=x"(c4), "=x"(c5), "=x"(c6), "=x"(c7),
+        "=x"(c8), "=x"(c9), "=x"(c10), "=x"(c11), [a0] "=&r"(a0), [a1] "=&r"(a1),
+        [a2] "=&r"(a2), [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5), [k] "=&r"(k),
+        [tab] "+r"(a), [taps] "+r"(ktaps), [w] "+r"(w), [pf] "+r"(pf)
+      : [klen] "m"(klen), [pfs] "r"(pfs), [b] "m"(*(const ig2_bias *)bias)
+      : "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory");
+  acc0[0] = c0, acc1[0] = c1, acc0[1] = c2, acc1[1] = c3, acc0[2] = c4, acc1[2] = c5;
+  acc0[3] = c6, acc1[3] = c7, acc0[4] = c8, acc1[4] = c9, acc0[5] = c10, acc1[5] = c11;
+}
+
+#define IG2_ROW(r)                                            \
+  do {                                                        \
+    __m256 v = _mm256_broadcast_ss(a##r + k);                 \
+    acc0[r] = _mm256_fmadd_ps(v, b0, acc0[r]);                \
+  } while (0)
+
+/* Lanes below n (of 8) set, as AVX2's masked loads and stores want. */
+IG2_TARGET __m256i ig2_mask(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 8 ? n : 8)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+IG2_TARGET __m256 ig2_load(const float *p, __m256i m, bool full) {
+  return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m);
+}
+
+IG2_TARGET void ig2_store(float *p, __m256i m, bool full, __m256 v) {
+  if (full) _mm256_storeu_ps(p, v);
+  else _mm256_maskstore_ps(p, m, v);
+}
+
+/* ig_tile for AVX2 + FMA: 6 pixels x 8*nv channels of a 16-channel panel
+ * (Zen 3: 2 FMA pipes of latency 4 want 8 or more independent sums). */
+IG2_TARGET void ig2_tile(const conv_igemm *g, const float *const *a, const float *w,
+                         const float *bias, float *y, int64_t rows, int64_t cols,
+                         const char *pf, int64_t pfs, const int nv) {
+  __m256 acc0[IG2_MR], acc1[IG2_MR];
+  __m256 b0 = _mm256_load_ps(bias);
+  const float *res = g->t.ep.res ? g->t.ep.res + (y - g->t.y) : NULL;
+  for (int64_t r = 0; res && r < rows; r++) _mm_prefetch((const char *)(res + r * g->m), _MM_HINT_T0);
+  if (nv == 2) {
+    ig2_core16(a, g->ktaps, g->klen, w, bias, pf, pfs, acc0, acc1);
+  } else { /* a last panel of at most 8 channels: intrinsics suffice */
+    acc0[0] = acc0[1] = acc0[2] = acc0[3] = acc0[4] = acc0[5] = b0;
+    for (int64_t t = 0; t < g->ktaps; t++, a += IG_MR) {
+      const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
+      for (int64_t k = 0; k < g->klen; k++, w += IG2_NR) {
+        b0 = _mm256_load_ps(w);
+        IG2_ROW(0); IG2_ROW(1); IG2_ROW(2); IG2_ROW(3); IG2_ROW(4); IG2_ROW(5);
+      }
+    }
+  }
+  __m256 lo = _mm256_set1_ps(g->t.ep.lo), hi = _mm256_set1_ps(g->t.ep.hi);
+  const int act = g->t.ep.act;
+  bool f0 = cols >= 8, f1 = cols >= 16;
+  __m256i m0 = ig2_mask(cols), m1 = ig2_mask(cols - 8);
+  /* constant row indices only: a loop over acc made GCC keep it in memory */
+#define IG2_RES(r)                                                                        \
+  if (r < rows) {                                                                         \
+    acc0[r] = _mm256_add_ps(acc0[r], ig2_load(res + r * g->m, m0, f0));                   \
+    if (nv == 2) acc1[r] = _mm256_add_ps(acc1[r], ig2_load(res + r * g->m + 8, m1, f1));  \
+  }
+#define IG2_OUT(r)                                                                        \
+  if (r < rows) {                                                                         \
+    float *yr = y + r * g->m;                                                             \
+    ig2_store(yr, m0, f0, op_act256(act, _mm256_min_ps(hi, _mm256_max_ps(lo, acc0[r])))); \
+    if (nv == 2)                                                                          \
+      ig2_store(yr + 8, m1, f1,                                                           \
+                op_act256(act, _mm256_min_ps(hi, _mm256_max_ps(lo, acc1[r]))));           \
+  }
+  if (res) {
+    IG2_RES(0) IG2_RES(1) IG2_RES(2) IG2_RES(3) IG2_RES(4) IG2_RES(5)
+  }
+  IG2_OUT(0) IG2_OUT(1) IG2_OUT(2) IG2_OUT(3) IG2_OUT(4) IG2_OUT(5)
+#undef IG2_RES
+#undef IG2_OUT
+}
+
+#define IG2_TILE_FN(name, nv)                                                              \
+  __attribute__((target("avx2,fma"))) static void name(const conv_igemm *g,               \
+                                                       const float *const *a,              \
+                                                       const float *w, const float *bias,  \
+                                                       float *y, int64_t rows, int64_t cols, \
+                                                       const char *pf, int64_t pfs) {      \
+    ig2_tile(g, a, w, bias, y, rows, cols, pf, pfs, nv);                                   \
+  }
+IG2_TILE_FN(ig2_tile_6x16, 2)
+IG2_TILE_FN(ig2_tile_6x8, 1)
+
 /* Pixel tile `tile` over panels [p0, p1), its pointer table built once.
  * With pass_tiles > 0 (panel-outer walks: this tile is number `pass` of
  * pass_tiles over the panel), the tile also prefetches its share of the
@@ -373,23 +540,25 @@ static void ig_run_tile(const conv_igemm *g, int64_t tile, int64_t p0, int64_t p
                         int64_t pass, int64_t pass_tiles) {
   const float *table[IG_MAX_TAPS * IG_MR], *const *a = table;
   int64_t px = tile * g->t.mr, rows = g->t.pixels - px < g->t.mr ? g->t.pixels - px : g->t.mr;
-  int64_t steps = g->ktaps * g->klen, panel_floats = steps * IG_NR;
+  int64_t steps = g->ktaps * g->klen, panel_floats = steps * g->nr;
   if (g->ptrs)
     a = g->ptrs + (size_t)(tile * g->ktaps * IG_MR);
   else
     ig_pointers_tile(g, tile, table);
   for (int64_t panel = p0; panel < p1; panel++) {
-    int64_t o0 = panel * IG_NR, cols = g->m - o0 < IG_NR ? g->m - o0 : IG_NR;
+    int64_t o0 = panel * g->nr, cols = g->m - o0 < g->nr ? g->m - o0 : g->nr;
     const float *w = g->w + (size_t)(panel * panel_floats);
     const float *bias = g->bias + o0;
     float *y = g->t.y + px * g->m + o0;
     const char *pf = (const char *)w;
     int64_t pfs = 0;
     if (pass_tiles && panel + 1 < g->panels) {
-      pfs = (int64_t)sizeof(float) * IG_NR / pass_tiles;
+      pfs = (int64_t)sizeof(float) * g->nr / pass_tiles;
       pf = (const char *)(w + panel_floats) + pass * steps * pfs;
     }
-    if (g->t.mr == IG_MR)
+    if (g->nr == IG2_NR)
+      (cols > 8 ? ig2_tile_6x16 : ig2_tile_6x8)(g, a, w, bias, y, rows, cols, pf, pfs);
+    else if (g->t.mr == IG_MR)
       (cols > 16 ? ig_tile_12x32 : ig_tile_12x16)(g, a, w, bias, y, rows, cols, pf, pfs);
     else
       (cols > 16 ? ig_tile_7x32 : ig_tile_7x16)(g, a, w, bias, y, rows, cols, pf, pfs);

@@ -1,5 +1,6 @@
 /* Dense 2-D convolution in NHWC as an indirect GEMM with an own AVX-512
- * micro-kernel (x86-64 CPUs with AVX-512F; compiled out elsewhere).
+ * micro-kernel (x86-64 CPUs with AVX-512F; a 6x16 AVX2 + FMA tile on the
+ * others; compiled out elsewhere).
  *
  * Debian's 2022 XNNPACK build runs ResNet-50's dense convs at ~100 GFLOP/s
  * on Zen 5, half of the core's ~210: its AVX-512 GEMM tile is 7x16, too few
@@ -46,9 +47,12 @@ enum {
   CONV_IGEMM_MAX_TAPS = 64, /* a tile's pointer table lives on the stack */
 };
 
-/* Whether the own AVX-512 conv paths may run: the CPU has AVX-512F, this
- * is no ThreadSanitizer build, and ONNXI_CONV is not xnn or blas. */
+/* Whether this dense kernel may run: the CPU has AVX-512F or AVX2 + FMA,
+ * this is no ThreadSanitizer build, and ONNXI_CONV is not xnn or blas. */
 bool conv_igemm_enabled(void);
+/* Whether the AVX-512 kernels may run (the depthwise, grouped and Winograd
+ * ones have no AVX2 form): as conv_igemm_enabled, with AVX-512F. */
+bool conv_igemm_wide(void);
 /* Whether a conv with these sizes should take this path: the CPU has
  * AVX-512F, group 1, at least 17 output channels, and either at least 32
  * input channels and at most 64 taps, or (row mode, below) unit horizontal

@@ -73,7 +73,7 @@ static int wn_env(void) {
 bool conv_wino_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
                       const conv_gemm_shape *sh, size_t threads) {
   int env = wn_env();
-  if (env == 0 || !conv_igemm_enabled() || group != 1 || kh != 3 || kw != 3) return false;
+  if (env == 0 || !conv_igemm_wide() || group != 1 || kh != 3 || kw != 3) return false;
   if (c < WN_MIN_C || c % WN_LANES || m % WN_LANES || sh->sh != 1 || sh->sw != 1 ||
       sh->dh != 1 || sh->dw != 1)
     return false;

@@ -405,7 +405,10 @@ static const char *case_want_path;
 
 static void conv_path_check(const op_test *t, bool w_const) {
 #ifdef ONNXI_HAVE_IGEMM
-  if (case_want_path && w_const && conv_igemm_enabled() && !strstr(t->paths, case_want_path))
+  /* the dense tile has an AVX2 form, the other own kernels AVX-512 only */
+  bool own = case_want_path && (strcmp(case_want_path, "own-igemm") ? conv_igemm_wide()
+                                                                     : conv_igemm_enabled());
+  if (own && w_const && !strstr(t->paths, case_want_path))
     fail_msg("paths '%s', want %s", t->paths, case_want_path);
 #else
   (void)t, (void)w_const;
@@ -588,13 +591,16 @@ typedef struct residual_case {
   conv_case cc;
   bool w_const, r_first, bcast, y_out;
   float lo, hi;
-  bool own; /* packed for an own AVX-512 kernel: the fold applies where it runs */
+  int own; /* packed for an own kernel: the fold applies where it runs */
 } residual_case;
 
-static bool residual_own_kernels(void) {
+enum { OWN_NONE, OWN_DENSE, OWN_WIDE }; /* residual_case.own: any own kernel, AVX-512 ones */
+
+static bool residual_own_kernels(int own) {
 #ifdef ONNXI_HAVE_IGEMM
-  return conv_igemm_enabled();
+  return own == OWN_WIDE ? conv_igemm_wide() : own == OWN_DENSE && conv_igemm_enabled();
 #else
+  (void)own;
   return false;
 #endif
 }
@@ -640,7 +646,7 @@ static void residual_case_check(const residual_case *rc) {
     setenv("ONNXI_FUSE_RESIDUAL", "0", 1);
     int plain = residual_run(rc, &d, want, threads, &plain_in_place);
     unsetenv("ONNXI_FUSE_RESIDUAL");
-    bool folds = rc->own && residual_own_kernels() && !rc->bcast && !rc->y_out;
+    bool folds = residual_own_kernels(rc->own) && !rc->bcast && !rc->y_out;
     assert_int_equal(fused, plain - (folds ? 1 : 0));
     assert_int_equal(fused_in_place, folds);
     assert_int_equal(plain_in_place, 0);
@@ -657,27 +663,27 @@ static void test_conv_residual(void **state) {
        * no fold): a 16-wide last panel, batch 2, Relu; R first, no bias,
        * Clip(-0.5, 1) */
       {{false, 2, 2, 40, 48, 1, {9, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
-       true, false, false, false, 0.0f, INFINITY, true},
+       true, false, false, false, 0.0f, INFINITY, OWN_DENSE},
       {{false, 2, 1, 40, 48, 1, {9, 8}, {3, 3}, {2, 1}, {1, 1}, {1, 0, 1, 2}, {0}, NULL, false},
-       true, true, false, false, -0.5f, 1.0f, true},
+       true, true, false, false, -0.5f, 1.0f, OWN_DENSE},
       /* narrow groups (own kernel), no clamp */
       {{false, 2, 1, 32, 32, 8, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
-       true, false, false, false, -INFINITY, INFINITY, true},
+       true, false, false, false, -INFINITY, INFINITY, OWN_WIDE},
       /* packed for the own kernel's row mode, but a stride past the kernel
        * width sends this plan to XNNPACK: folded, then the residual pass
        * (R saved first: Y is written over it) */
       {{false, 2, 1, 8, 20, 1, {6, 7}, {3, 3}, {1, 4}, {1, 1}, {4, 5, 4, 5}, {0}, NULL, true},
-       true, false, false, false, 0.0f, 6.0f, true},
+       true, false, false, false, 0.0f, 6.0f, OWN_DENSE},
       /* not folded: 3 channels per group (XNNPACK), weights fed at run time
        * (reference kernel), R broadcast from [1, m, 1, 1], Y a graph output */
       {{false, 2, 2, 6, 6, 2, {6, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
-       true, false, false, false, 0.0f, INFINITY, false},
+       true, false, false, false, 0.0f, INFINITY, OWN_NONE},
       {{false, 2, 1, 8, 12, 1, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, false},
-       false, true, false, false, 0.0f, 6.0f, false},
+       false, true, false, false, 0.0f, 6.0f, OWN_NONE},
       {{false, 2, 1, 40, 48, 1, {6, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
-       true, false, true, false, 0.0f, INFINITY, true},
+       true, false, true, false, 0.0f, INFINITY, OWN_DENSE},
       {{false, 2, 1, 40, 48, 1, {6, 6}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, NULL, true},
-       true, false, false, true, 0.0f, INFINITY, true},
+       true, false, false, true, 0.0f, INFINITY, OWN_DENSE},
   };
   /* clang-format on */
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) residual_case_check(&cases[i]);
@@ -829,7 +835,7 @@ static void test_conv_winograd(void **state) {
   };
   static const residual_case res = {
       {false, 2, 2, 32, 48, 1, {7, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
-      true, false, false, false, 0.0f, 6.0f, true};
+      true, false, false, false, 0.0f, 6.0f, OWN_DENSE};
   static const act_case act = {
       {false, 2, 1, 32, 32, 1, {11, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
       false, true, false, false, 1, true};
@@ -864,7 +870,7 @@ static void test_conv_grouped_wide(void **state) {
   };
   static const residual_case res = {
       {false, 2, 2, 64, 64, 2, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
-      true, false, false, false, 0.0f, 6.0f, true};
+      true, false, false, false, 0.0f, 6.0f, OWN_WIDE};
   static const act_case act = {
       {false, 2, 1, 48, 48, 3, {20, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
       false, true, false, false, 1, true};
@@ -899,7 +905,7 @@ static void test_conv_depthwise(void **state) {
   };
   static const residual_case res = {
       {false, 2, 1, 40, 40, 40, {56, 57}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
-      true, false, false, false, 0.0f, 6.0f, true};
+      true, false, false, false, 0.0f, 6.0f, OWN_WIDE};
   static const act_case act[] = {
       {{false, 2, 1, 40, 40, 40, {21, 22}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
        false, true, false, false, 1, true},
