@@ -11,14 +11,19 @@
 #include "act.h"
 #include "arena.h"
 #include "simd512.h"
+#include "tile256.h"
 
 enum {
   IG_MR = CONV_IGEMM_MR, /* output pixels per tile */
   IG_MR_SMALL = 7,       /* ... when 12 would waste rows: 7x7 maps, 49 pixels */
   IG_NR = CONV_IGEMM_NR,
   IG_MAX_TAPS = CONV_IGEMM_MAX_TAPS,
-  IG2_MR = 6, /* AVX2: 6 pixels x 16 channels, 12 of the 16 ymm registers */
-  IG2_NR = 16,
+  IG2_MR = T256_MR, /* AVX2: 6 pixels x 16 channels (tile256.h) */
+  IG2_NR = T256_NR,
+  IG2_MIN_C = 32, /* the AVX2 tile's thresholds, as IG_MIN_* */
+  IG2_MIN_C_1X1 = 8,
+  IG2_MIN_M = 16,
+  IG2_MIN_ROW = 8,
   IG_MIN_C = 32,    /* thinner inputs: too few FMAs per tile to pay for its setup */
   IG_MIN_M = 17,    /* one 16-wide panel: broadcasts outnumber FMAs, XNNPACK is faster */
   IG_MIN_C_ACT = 16, /* ... unless XNNPACK needs a pass of its own for the activation */
@@ -94,8 +99,14 @@ bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t 
    * reads it back. On thin convs that pass costs more than the thin tile
    * loses (EfficientNet-B0's 16->96 at 112x112 with Swish: 0.57 vs 0.61 ms
    * at 1 thread, 0.35 vs 0.55 at 2). */
+  int isa = ig_isa();
+  if (isa == 256) { /* no AVX-512 depthwise kernels to beat: measured per layer */
+    if (group != 1 || kh > IG_MAX_TAPS || m < IG2_MIN_M) return false;
+    if (c >= IG2_MIN_C || (kw == 1 && c >= IG2_MIN_C_1X1)) return kh * kw <= IG_MAX_TAPS;
+    return dw == 1 && kw > 1 && kw * c >= IG2_MIN_ROW && kw * c <= 1024;
+  }
   bool thin_ok = act != OP_ACT_NONE && kw == 1 && c >= IG_MIN_C_ACT;
-  if (!conv_igemm_enabled() || group != 1 || kh > IG_MAX_TAPS ||
+  if (!isa || group != 1 || kh > IG_MAX_TAPS ||
       m < (act != OP_ACT_NONE ? IG_MIN_M_ACT : IG_MIN_M))
     return false;
   if (c >= IG_MIN_C || thin_ok) return kh * kw <= IG_MAX_TAPS;
@@ -375,115 +386,24 @@ IG_TILE_FN(ig_tile_12x16, IG_MR, 1)
 IG_TILE_FN(ig_tile_7x32, IG_MR_SMALL, 2)
 IG_TILE_FN(ig_tile_7x16, IG_MR_SMALL, 1)
 
-#define IG2_TARGET __attribute__((target("avx2,fma"), always_inline)) static inline
-
-/* One reduction step j of the 6x16 tile in asm: two weight vectors, six
- * broadcasts, twelve FMAs into ymm0-ymm11 (row r: ymm 2r and 2r + 1). */
-#define IG2_ASM_ROW(j, r, v, lo, hi)                                    \
-  "vbroadcastss " #j "*4(%[a" #r "]), %%ymm" #v "\n\t"                  \
-  "vfmadd231ps %%ymm12, %%ymm" #v ", %%ymm" #lo "\n\t"                  \
-  "vfmadd231ps %%ymm13, %%ymm" #v ", %%ymm" #hi "\n\t"
-#define IG2_ASM_STEP(j)                                                 \
-  "vmovaps " #j "*64(%[w]), %%ymm12\n\t"                                \
-  "vmovaps " #j "*64+32(%[w]), %%ymm13\n\t"                             \
-  IG2_ASM_ROW(j, 0, 14, 0, 1) IG2_ASM_ROW(j, 1, 15, 2, 3)               \
-  IG2_ASM_ROW(j, 2, 14, 4, 5) IG2_ASM_ROW(j, 3, 15, 6, 7)               \
-  IG2_ASM_ROW(j, 4, 14, 8, 9) IG2_ASM_ROW(j, 5, 15, 10, 11)
-#define IG2_ASM_BUMP(n)                                                 \
-  "add $" #n "*4, %[a0]\n\tadd $" #n "*4, %[a1]\n\tadd $" #n "*4, %[a2]\n\t" \
-  "add $" #n "*4, %[a3]\n\tadd $" #n "*4, %[a4]\n\tadd $" #n "*4, %[a5]\n\t" \
-  "add $" #n "*64, %[w]\n\t"
-
-/* acc = bias + sum over taps and k of a[tap][r][k] * w[...]: the 6x16
- * tile's reduction in asm. GCC's code for the same intrinsics bumped six
- * pointers per step, and unrolled it spilled sums to the stack; this loop
- * takes four steps per pointer bump (micro-benchmark, K = 256 from L2:
- * 83-91 GFLOP/s against 71-86, of the core's ~92). */
-typedef struct ig2_bias {
-  __m256 v[2];
-} ig2_bias;
-_Static_assert(IG_MR * sizeof(float *) == 96, "ig2_core16 steps 96 bytes per tap");
-
-IG2_TARGET void ig2_core16(const float *const *a, int64_t ktaps, int64_t klen, const float *w,
-                           const float *bias, const char *pf, int64_t pfs, __m256 *acc0,
-                           __m256 *acc1) {
-  register __m256 c0 __asm__("ymm0"), c1 __asm__("ymm1"), c2 __asm__("ymm2"),
-      c3 __asm__("ymm3"), c4 __asm__("ymm4"), c5 __asm__("ymm5"), c6 __asm__("ymm6"),
-      c7 __asm__("ymm7"), c8 __asm__("ymm8"), c9 __asm__("ymm9"), c10 __asm__("ymm10"),
-      c11 __asm__("ymm11");
-  const float *a0, *a1, *a2, *a3, *a4, *a5;
-  int64_t k;
-  __asm__ volatile(
-      "vmovaps %[b], %%ymm0\n\tvmovaps 32+%[b], %%ymm1\n\t"
-      "vmovaps %%ymm0, %%ymm2\n\tvmovaps %%ymm1, %%ymm3\n\t"
-      "vmovaps %%ymm0, %%ymm4\n\tvmovaps %%ymm1, %%ymm5\n\t"
-      "vmovaps %%ymm0, %%ymm6\n\tvmovaps %%ymm1, %%ymm7\n\t"
-      "vmovaps %%ymm0, %%ymm8\n\tvmovaps %%ymm1, %%ymm9\n\t"
-      "vmovaps %%ymm0, %%ymm10\n\tvmovaps %%ymm1, %%ymm11\n\t"
-      "1:\n\t" /* each tap: its six input rows from the table */
-      "mov 0(%[tab]), %[a0]\n\tmov 8(%[tab]), %[a1]\n\tmov 16(%[tab]), %[a2]\n\t"
-      "mov 24(%[tab]), %[a3]\n\tmov 32(%[tab]), %[a4]\n\tmov 40(%[tab]), %[a5]\n\t"
-      "add $96, %[tab]\n\t" /* IG_MR pointers */
-      "mov %[klen], %[k]\n\t"
-      "cmp $4, %[k]\n\tjb 3f\n\t"
-      "2:\n\t"
-      "prefetcht1 (%[pf])\n\tprefetcht1 (%[pf], %[pfs], 2)\n\t"
-      IG2_ASM_STEP(0) IG2_ASM_STEP(1) IG2_ASM_STEP(2) IG2_ASM_STEP(3)
-      IG2_ASM_BUMP(4)
-      "lea (%[pf], %[pfs], 4), %[pf]\n\t"
-      "sub $4, %[k]\n\tcmp $4, %[k]\n\tjae 2b\n\t"
-      "3:\n\t"
-      "test %[k], %[k]\n\tjz 5f\n\t"
-      "4:\n\t"
-      "prefetcht1 (%[pf])\n\t"
-      IG2_ASM_STEP(0) IG2_ASM_BUMP(1)
-      "add %[pfs], %[pf]\n\t"
-      "dec %[k]\n\tjnz 4b\n\t"
-      "5:\n\t"
-      "dec %[taps]\n\tjnz 1b\n\t"
-      : "=x"(c0), "=x"(c1), "=x"(c2), "=x"(c3), "=x"(c4), "=x"(c5), "=x"(c6), "=x"(c7),
-        "=x"(c8), "=x"(c9), "=x"(c10), "=x"(c11), [a0] "=&r"(a0), [a1] "=&r"(a1),
-        [a2] "=&r"(a2), [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5), [k] "=&r"(k),
-        [tab] "+r"(a), [taps] "+r"(ktaps), [w] "+r"(w), [pf] "+r"(pf)
-      : [klen] "m"(klen), [pfs] "r"(pfs), [b] "m"(*(const ig2_bias *)bias)
-      : "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory");
-  acc0[0] = c0, acc1[0] = c1, acc0[1] = c2, acc1[1] = c3, acc0[2] = c4, acc1[2] = c5;
-  acc0[3] = c6, acc1[3] = c7, acc0[4] = c8, acc1[4] = c9, acc0[5] = c10, acc1[5] = c11;
-}
-
 #define IG2_ROW(r)                                            \
   do {                                                        \
     __m256 v = _mm256_broadcast_ss(a##r + k);                 \
     acc0[r] = _mm256_fmadd_ps(v, b0, acc0[r]);                \
   } while (0)
 
-/* Lanes below n (of 8) set, as AVX2's masked loads and stores want. */
-IG2_TARGET __m256i ig2_mask(int64_t n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 8 ? n : 8)),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-IG2_TARGET __m256 ig2_load(const float *p, __m256i m, bool full) {
-  return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m);
-}
-
-IG2_TARGET void ig2_store(float *p, __m256i m, bool full, __m256 v) {
-  if (full) _mm256_storeu_ps(p, v);
-  else _mm256_maskstore_ps(p, m, v);
-}
-
-/* ig_tile for AVX2 + FMA: 6 pixels x 8*nv channels of a 16-channel panel
- * (Zen 3: 2 FMA pipes of latency 4 want 8 or more independent sums). */
-IG2_TARGET void ig2_tile(const conv_igemm *g, const float *const *a, const float *w,
-                         const float *bias, float *y, int64_t rows, int64_t cols,
-                         const char *pf, int64_t pfs, const int nv) {
-  __m256 acc0[IG2_MR], acc1[IG2_MR];
-  __m256 b0 = _mm256_load_ps(bias);
+/* ig_tile for AVX2 + FMA (tile256.h): 6 pixels x 8 * nv channels of a
+ * 16-channel panel. */
+T256_INLINE void ig2_tile(const conv_igemm *g, const float *const *a, const float *w,
+                          const float *bias, float *y, int64_t rows, int64_t cols,
+                          const char *pf, int64_t pfs, const int nv) {
+  __m256 acc0[T256_MR], acc1[T256_MR];
   const float *res = g->t.ep.res ? g->t.ep.res + (y - g->t.y) : NULL;
   for (int64_t r = 0; res && r < rows; r++) _mm_prefetch((const char *)(res + r * g->m), _MM_HINT_T0);
   if (nv == 2) {
-    ig2_core16(a, g->ktaps, g->klen, w, bias, pf, pfs, acc0, acc1);
+    t256_reduce(a, g->ktaps, g->klen, 0, w, bias, pf, pfs, false, acc0, acc1);
   } else { /* a last panel of at most 8 channels: intrinsics suffice */
+    __m256 b0 = _mm256_load_ps(bias);
     acc0[0] = acc0[1] = acc0[2] = acc0[3] = acc0[4] = acc0[5] = b0;
     for (int64_t t = 0; t < g->ktaps; t++, a += IG_MR) {
       const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
@@ -493,30 +413,7 @@ IG2_TARGET void ig2_tile(const conv_igemm *g, const float *const *a, const float
       }
     }
   }
-  __m256 lo = _mm256_set1_ps(g->t.ep.lo), hi = _mm256_set1_ps(g->t.ep.hi);
-  const int act = g->t.ep.act;
-  bool f0 = cols >= 8, f1 = cols >= 16;
-  __m256i m0 = ig2_mask(cols), m1 = ig2_mask(cols - 8);
-  /* constant row indices only: a loop over acc made GCC keep it in memory */
-#define IG2_RES(r)                                                                        \
-  if (r < rows) {                                                                         \
-    acc0[r] = _mm256_add_ps(acc0[r], ig2_load(res + r * g->m, m0, f0));                   \
-    if (nv == 2) acc1[r] = _mm256_add_ps(acc1[r], ig2_load(res + r * g->m + 8, m1, f1));  \
-  }
-#define IG2_OUT(r)                                                                        \
-  if (r < rows) {                                                                         \
-    float *yr = y + r * g->m;                                                             \
-    ig2_store(yr, m0, f0, op_act256(act, _mm256_min_ps(hi, _mm256_max_ps(lo, acc0[r])))); \
-    if (nv == 2)                                                                          \
-      ig2_store(yr + 8, m1, f1,                                                           \
-                op_act256(act, _mm256_min_ps(hi, _mm256_max_ps(lo, acc1[r]))));           \
-  }
-  if (res) {
-    IG2_RES(0) IG2_RES(1) IG2_RES(2) IG2_RES(3) IG2_RES(4) IG2_RES(5)
-  }
-  IG2_OUT(0) IG2_OUT(1) IG2_OUT(2) IG2_OUT(3) IG2_OUT(4) IG2_OUT(5)
-#undef IG2_RES
-#undef IG2_OUT
+  t256_store_tile(acc0, acc1, nv, rows, cols, y, res, g->m, &g->t.ep);
 }
 
 #define IG2_TILE_FN(name, nv)                                                              \
