@@ -11,6 +11,7 @@
 #include "act.h"
 #include "arena.h"
 #include "simd512.h"
+#include "tile256.h"
 
 enum {
   GR_MR = CONV_IGEMM_MR, /* output pixels per tile, at the most */
@@ -31,6 +32,7 @@ struct conv_grouped {
   const float **ptrs; /* wide groups: the plan's pointer tables, tile after tile (or NULL) */
   size_t ptrs_cap;
   bool unit_major; /* wide groups: walk (and split) the units, each over every tile */
+  bool avx2;       /* the AVX2 tiles (tile256.h), 6 pixels x 16 channels */
 };
 
 /* Pointer tables of a plan up to this size are built once at setup, as in
@@ -39,10 +41,13 @@ struct conv_grouped {
 #define GR_PTRS_MAX_BYTES (4u << 20)
 
 bool conv_grouped_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw) {
-  if (!conv_igemm_wide() || group < 2 || c % group || m != c) return false;
+  bool wide = conv_igemm_wide();
+  if (!(wide || conv_igemm_enabled()) || group < 2 || c % group || m != c) return false;
   int64_t cg = c / group, taps = kh * kw;
   if (taps > CONV_IGEMM_MAX_TAPS) return false;
-  return cg == 1 || cg == 2 || cg == 4 || cg == 8 || (cg % GR_LANES == 0 && cg <= GR_MAX_WIDE);
+  if (cg % GR_LANES == 0 && cg <= GR_MAX_WIDE) return true;
+  /* AVX2: no depthwise (XNNPACK's is fine there, and fuses Relu) */
+  return cg == 4 || cg == 8 || (wide && (cg == 1 || cg == 2));
 }
 
 /* Depthwise: 12-pixel tiles that run on across rows beat conv_dw.c's
@@ -106,6 +111,8 @@ static void gr_pointers_tile(const conv_grouped *g, int64_t t, const float **a) 
 void conv_grouped_setup(conv_grouped *g, const conv_gemm_shape *sh, const float *x, float *y,
                         const conv_epilogue *ep) {
   conv_tiles_bind(&g->t, sh, x, y, ep);
+  g->avx2 = !conv_igemm_wide();
+  if (g->avx2) g->t.mr = T256_MR, g->t.tiles = (g->t.pixels + T256_MR - 1) / T256_MR;
   g->unit_major = sh->n * sh->ih * sh->iw <= 2 * g->taps * g->cg;
   size_t per = (size_t)(g->taps * GR_MR), n = (size_t)g->t.tiles * per;
   if (g->cg % GR_LANES || n * sizeof *g->ptrs > GR_PTRS_MAX_BYTES) {
@@ -339,7 +346,106 @@ static void gr_task_chunk(void *arg, size_t chunk) {
   }
 }
 
+/* --- AVX2 + FMA (tile256.h): 6 pixels x one 16-channel block ---------- */
+
+/* Groups of 4: each half of the block is two groups, whose 8 inputs one
+ * load brings; vpermilps spreads input j of each group over its 4 lanes
+ * (in-lane), one FMA per row with 8 packed weights. The half's inputs
+ * start at `in`, n of them inside X (fewer than 8: masked). */
+#define G2_EACH_ROW(F) F(0) F(1) F(2) F(3) F(4) F(5)
+#define G2_LOAD(r) __m256 x##r = t256_load(a[r] + in, m, full);
+#define G2_FMA(r, j) acc[r] = _mm256_fmadd_ps(_mm256_permute_ps(x##r, (j) * 0x55), wj, acc[r]);
+#define G2_FMA0(r) G2_FMA(r, 0)
+#define G2_FMA1(r) G2_FMA(r, 1)
+#define G2_FMA2(r) G2_FMA(r, 2)
+#define G2_FMA3(r) G2_FMA(r, 3)
+
+T256_INLINE void gr2_quad(const conv_grouped *g, const float *const *a, int64_t in, int64_t n,
+                          const float *w, const float *bias, __m256 *acc) {
+  __m256 b = _mm256_load_ps(bias), wj;
+  bool full = n >= 8;
+  __m256i m = t256_mask(n);
+  acc[0] = acc[1] = acc[2] = acc[3] = acc[4] = acc[5] = b;
+  for (int64_t t = 0; t < g->taps; t++, a += GR_MR, w += 4 * GR_LANES) {
+    G2_EACH_ROW(G2_LOAD)
+    wj = _mm256_load_ps(w);
+    G2_EACH_ROW(G2_FMA0)
+    wj = _mm256_load_ps(w + GR_LANES);
+    G2_EACH_ROW(G2_FMA1)
+    wj = _mm256_load_ps(w + 2 * GR_LANES);
+    G2_EACH_ROW(G2_FMA2)
+    wj = _mm256_load_ps(w + 3 * GR_LANES);
+    G2_EACH_ROW(G2_FMA3)
+  }
+}
+
+/* One group of 8 (the block's last, its second half past c): a broadcast
+ * input element times 8 packed weights per step. */
+#define G2_BCAST(r) acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a[r] + in + j), wj, acc[r]);
+
+T256_INLINE void gr2_single(const conv_grouped *g, const float *const *a, int64_t in,
+                            const float *w, const float *bias, __m256 *acc) {
+  __m256 b = _mm256_load_ps(bias);
+  acc[0] = acc[1] = acc[2] = acc[3] = acc[4] = acc[5] = b;
+  for (int64_t t = 0; t < g->taps; t++, a += GR_MR)
+    for (int64_t j = 0; j < g->cg; j++, w += GR_LANES) {
+      __m256 wj = _mm256_load_ps(w);
+      G2_EACH_ROW(G2_BCAST)
+    }
+}
+
+/* Block blk of a tile: rows pixels from px, pointer table a. */
+__attribute__((target("avx2,fma"))) static void gr2_block(const conv_grouped *g,
+                                                          const float *const *a, int64_t px,
+                                                          int64_t rows, int64_t blk) {
+  __m256 acc0[T256_MR], acc1[T256_MR] = {0}; /* {0}: GCC cannot see nv == 2 sets them */
+  int64_t off = blk * GR_LANES, cols = g->c - off < GR_LANES ? g->c - off : GR_LANES;
+  const float *w = g->w + (size_t)(blk * g->taps * g->cg * GR_LANES), *bias = g->bias + off;
+  int nv = cols > 8 ? 2 : 1;
+  if (g->cg >= GR_LANES) /* one group's 16 outputs: the dense scheme */
+    t256_reduce(a, g->taps, g->cg, off / g->cg * g->cg, w, bias, (const char *)w, 0, false,
+                acc0, acc1);
+  else if (g->cg == 8 && nv == 2)
+    t256_reduce(a, g->taps, 8, off, w, bias, (const char *)w, 0, true, acc0, acc1);
+  else if (g->cg == 8)
+    gr2_single(g, a, off, w, bias, acc0);
+  else {
+    gr2_quad(g, a, off, g->c - off, w, bias, acc0);
+    if (nv == 2) gr2_quad(g, a, off + 8, g->c - off - 8, w + 8, bias + 8, acc1);
+  }
+  const float *res = g->t.ep.res ? g->t.ep.res + px * g->c + off : NULL;
+  float *y = g->t.y + px * g->c + off;
+  if (nv == 2)
+    t256_store_tile(acc0, acc1, 2, rows, cols, y, res, g->c, &g->t.ep);
+  else
+    t256_store_tile(acc0, acc1, 1, rows, cols, y, res, g->c, &g->t.ep);
+}
+
+/* gr_task_chunk for the AVX2 tiles: tile-major, each tile's pointers built once. */
+static void gr2_task_chunk(void *arg, size_t chunk) {
+  const conv_grouped *g = arg;
+  const float *table[CONV_IGEMM_MAX_TAPS * GR_MR];
+  int64_t nb = g->blocks, items = g->t.tiles * nb;
+  int64_t w0 = (int64_t)chunk * items / g->t.chunks;
+  int64_t w1 = (int64_t)(chunk + 1) * items / g->t.chunks;
+  for (int64_t t = w0 / nb; w1 > w0 && t <= (w1 - 1) / nb; t++) {
+    int64_t px = t * g->t.mr, rows = g->t.pixels - px < g->t.mr ? g->t.pixels - px : g->t.mr;
+    const float *const *a = table;
+    if (g->ptrs)
+      a = g->ptrs + t * g->taps * GR_MR;
+    else
+      gr_pointers_tile(g, t, table);
+    int64_t b0 = w0 - t * nb, b1 = w1 - t * nb;
+    for (int64_t blk = b0 > 0 ? b0 : 0; blk < (b1 < nb ? b1 : nb); blk++)
+      gr2_block(g, a, px, rows, blk);
+  }
+}
+
 void conv_grouped_run(conv_grouped *g, pthreadpool_t pool) {
+  if (g->avx2) {
+    conv_igemm_chunks_run(pool, g->t.tiles * g->blocks, &g->t.chunks, gr2_task_chunk, g);
+    return;
+  }
   if (g->cg % GR_LANES == 0) {
     conv_igemm_chunks_run(pool, g->t.tiles * gr_wide_units(g), &g->t.chunks, gr_task_wide, g);
     return;

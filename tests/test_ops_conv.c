@@ -405,9 +405,11 @@ static const char *case_want_path;
 
 static void conv_path_check(const op_test *t, bool w_const) {
 #ifdef ONNXI_HAVE_IGEMM
-  /* the dense tile has an AVX2 form, the other own kernels AVX-512 only */
-  bool own = case_want_path && (strcmp(case_want_path, "own-igemm") ? conv_igemm_wide()
-                                                                     : conv_igemm_enabled());
+  /* the dense and grouped tiles have AVX2 forms, the other own kernels
+   * AVX-512 only */
+  bool any = case_want_path && (!strcmp(case_want_path, "own-igemm") ||
+                                !strcmp(case_want_path, "own-grouped"));
+  bool own = case_want_path && (any ? conv_igemm_enabled() : conv_igemm_wide());
   if (own && w_const && !strstr(t->paths, case_want_path))
     fail_msg("paths '%s', want %s", t->paths, case_want_path);
 #else
@@ -504,13 +506,15 @@ static void test_conv_random(void **state) {
       {false, 2, 1, 8, 33, 1, {9, 10}, {5, 5}, {1, 1}, {2, 1}, {0}, {0}, "SAME_UPPER", false},
       /* ... and a geometry it leaves to XNNPACK: stride and pads past the kernel width */
       {false, 2, 1, 8, 20, 1, {6, 7}, {3, 3}, {1, 4}, {1, 1}, {4, 5, 4, 5}, {0}, NULL, true},
-      /* own AVX-512 narrow-group kernel (ops/conv_grouped.c): 4 channels per
+      /* own narrow-group kernel (ops/conv_grouped.c): 4 channels per
        * group over 40 (two 16-lane blocks and a masked 8), strided, asymmetric
        * pads, batch 2; 8 per group over 24, dilated, 7x7 output (7-pixel
        * tiles); 2 per group, 5x5 SAME_UPPER; depthwise 600 channels (37
        * blocks and a half) 3x3 and 480 at 5x5 strided, batch 2 */
       {false, 2, 2, 40, 40, 10, {11, 10}, {3, 3}, {2, 1}, {1, 1}, {1, 0, 2, 1}, {0}, NULL, true},
       {false, 2, 1, 24, 24, 3, {11, 11}, {3, 3}, {1, 1}, {2, 2}, {0, 0, 0, 0}, {0}, NULL, false},
+      /* 4 per group over 36: the AVX2 tile's last half is one group (masked loads) */
+      {false, 2, 1, 36, 36, 9, {7, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
       {false, 2, 1, 32, 32, 16, {6, 7}, {5, 5}, {1, 1}, {1, 1}, {0}, {0}, "SAME_UPPER", true},
       {false, 2, 1, 600, 600, 600, {5, 4}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
       {false, 2, 2, 480, 480, 480, {6, 7}, {5, 5}, {2, 2}, {1, 1}, {2, 2, 2, 2}, {0}, NULL, false},
@@ -594,11 +598,12 @@ typedef struct residual_case {
   int own; /* packed for an own kernel: the fold applies where it runs */
 } residual_case;
 
-enum { OWN_NONE, OWN_DENSE, OWN_WIDE }; /* residual_case.own: any own kernel, AVX-512 ones */
+/* residual_case.own: none, a kernel with an AVX2 form too, an AVX-512 one */
+enum { OWN_NONE, OWN_ANY, OWN_WIDE };
 
 static bool residual_own_kernels(int own) {
 #ifdef ONNXI_HAVE_IGEMM
-  return own == OWN_WIDE ? conv_igemm_wide() : own == OWN_DENSE && conv_igemm_enabled();
+  return own == OWN_WIDE ? conv_igemm_wide() : own == OWN_ANY && conv_igemm_enabled();
 #else
   (void)own;
   return false;
@@ -663,17 +668,17 @@ static void test_conv_residual(void **state) {
        * no fold): a 16-wide last panel, batch 2, Relu; R first, no bias,
        * Clip(-0.5, 1) */
       {{false, 2, 2, 40, 48, 1, {9, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
-       true, false, false, false, 0.0f, INFINITY, OWN_DENSE},
+       true, false, false, false, 0.0f, INFINITY, OWN_ANY},
       {{false, 2, 1, 40, 48, 1, {9, 8}, {3, 3}, {2, 1}, {1, 1}, {1, 0, 1, 2}, {0}, NULL, false},
-       true, true, false, false, -0.5f, 1.0f, OWN_DENSE},
+       true, true, false, false, -0.5f, 1.0f, OWN_ANY},
       /* narrow groups (own kernel), no clamp */
       {{false, 2, 1, 32, 32, 8, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
-       true, false, false, false, -INFINITY, INFINITY, OWN_WIDE},
+       true, false, false, false, -INFINITY, INFINITY, OWN_ANY},
       /* packed for the own kernel's row mode, but a stride past the kernel
        * width sends this plan to XNNPACK: folded, then the residual pass
        * (R saved first: Y is written over it) */
       {{false, 2, 1, 8, 20, 1, {6, 7}, {3, 3}, {1, 4}, {1, 1}, {4, 5, 4, 5}, {0}, NULL, true},
-       true, false, false, false, 0.0f, 6.0f, OWN_DENSE},
+       true, false, false, false, 0.0f, 6.0f, OWN_ANY},
       /* not folded: 3 channels per group (XNNPACK), weights fed at run time
        * (reference kernel), R broadcast from [1, m, 1, 1], Y a graph output */
       {{false, 2, 2, 6, 6, 2, {6, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
@@ -681,9 +686,9 @@ static void test_conv_residual(void **state) {
       {{false, 2, 1, 8, 12, 1, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, false},
        false, true, false, false, 0.0f, 6.0f, OWN_NONE},
       {{false, 2, 1, 40, 48, 1, {6, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
-       true, false, true, false, 0.0f, INFINITY, OWN_DENSE},
+       true, false, true, false, 0.0f, INFINITY, OWN_ANY},
       {{false, 2, 1, 40, 48, 1, {6, 6}, {1, 1}, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0}, NULL, true},
-       true, false, false, true, 0.0f, INFINITY, OWN_DENSE},
+       true, false, false, true, 0.0f, INFINITY, OWN_ANY},
   };
   /* clang-format on */
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) residual_case_check(&cases[i]);
@@ -835,7 +840,7 @@ static void test_conv_winograd(void **state) {
   };
   static const residual_case res = {
       {false, 2, 2, 32, 48, 1, {7, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
-      true, false, false, false, 0.0f, 6.0f, OWN_DENSE};
+      true, false, false, false, 0.0f, 6.0f, OWN_ANY};
   static const act_case act = {
       {false, 2, 1, 32, 32, 1, {11, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
       false, true, false, false, 1, true};
@@ -870,7 +875,7 @@ static void test_conv_grouped_wide(void **state) {
   };
   static const residual_case res = {
       {false, 2, 2, 64, 64, 2, {5, 6}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
-      true, false, false, false, 0.0f, 6.0f, OWN_WIDE};
+      true, false, false, false, 0.0f, 6.0f, OWN_ANY};
   static const act_case act = {
       {false, 2, 1, 48, 48, 3, {20, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}, {0}, NULL, true},
       false, true, false, false, 1, true};
