@@ -1,7 +1,9 @@
 /* Grouped and depthwise 2-D convolution with narrow groups (1, 2, 4 or 8
  * channels in and out per group) or wide ones (16, 32, 48 or 64), NHWC,
- * own AVX-512 kernels (x86-64 CPUs with AVX-512F; compiled out elsewhere,
- * where XNNPACK runs these).
+ * own AVX-512 kernels (x86-64 CPUs with AVX-512F), and AVX2 + FMA tiles
+ * for groups of 4, 8 and multiples of 16 (tile256.h; XNNPACK ran
+ * ResNeXt-50's at 4-28 GFLOP/s on Zen 3). Compiled out elsewhere, where
+ * XNNPACK runs these.
  *
  * Debian's XNNPACK runs ResNeXt-50's grouped 3x3 convs (4 and 8 channels
  * per group) at 19-58 GFLOP/s on Zen 5 and depthwise 3x3/5x5 at 35-45, and
@@ -32,9 +34,9 @@
 #ifdef ONNXI_HAVE_IGEMM
 typedef struct conv_grouped conv_grouped;
 
-/* Whether a conv with these sizes should take this path: the CPU has
- * AVX-512F, group > 1 with c/group = m/group in {1, 2, 4, 8, 16, 32, 48,
- * 64}, at most 64 taps; depthwise (1) only where conv_grouped_dw_fits. */
+/* Whether a conv with these sizes should take this path: group > 1 with
+ * c/group = m/group in {1, 2, 4, 8, 16, 32, 48, 64} (AVX2: 4 and up), at
+ * most 64 taps; depthwise (1) only where conv_grouped_dw_fits. */
 bool conv_grouped_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw);
 /* Depthwise: whether a plan with c channels, taps filter taps, an output
  * map of this many pixels per image and activation act (op_act) suits this

@@ -497,8 +497,30 @@ static void ig_task_chunk(void *arg, size_t chunk) {
   }
 }
 
+int64_t conv_igemm_panel_width(void) { return ig_cpu_isa() == 512 ? IG_NR : IG2_NR; }
+
+/* conv_igemm_rows on the AVX2 tile: 6 rows at a time. */
+static void ig2_rows(const conv_igemm *g, const float *a, int64_t lda, int64_t rows, float *y,
+                     int64_t p0, int64_t p1) {
+  const float *table[IG_MR];
+  for (int64_t r0 = 0; r0 < rows; r0 += IG2_MR, a += IG2_MR * lda, y += IG2_MR * g->m) {
+    int64_t n = rows - r0 < IG2_MR ? rows - r0 : IG2_MR;
+    for (int64_t r = 0; r < IG_MR; r++) table[r] = a + (r < n ? r : n - 1) * lda;
+    for (int64_t panel = p0; panel < p1; panel++) {
+      int64_t o0 = panel * IG2_NR, cols = g->m - o0 < IG2_NR ? g->m - o0 : IG2_NR;
+      const float *w = g->w + (size_t)(panel * g->c * IG2_NR);
+      (cols > 8 ? ig2_tile_6x16 : ig2_tile_6x8)(g, table, w, g->bias + o0, y + o0, n, cols,
+                                                (const char *)w, 0);
+    }
+  }
+}
+
 void conv_igemm_rows(const conv_igemm *g, const float *a, int64_t lda, int64_t rows, float *y,
                      int64_t p0, int64_t p1) {
+  if (g->nr == IG2_NR) {
+    ig2_rows(g, a, lda, rows, y, p0, p1);
+    return;
+  }
   const float *table[IG_MR];
   for (int64_t r = 0; r < IG_MR; r++) table[r] = a + (r < rows ? r : rows - 1) * lda;
   for (int64_t panel = p0; panel < p1; panel++) {

@@ -58,8 +58,10 @@ bool conv_igemm_wide(void);
  * input channels and at most 64 taps, or (row mode, below) unit horizontal
  * dilation dw and kernel rows (kw > 1) of 16 to 1024 floats. With a fused
  * activation act (op_act other than OP_ACT_NONE), 16 output channels are
- * enough, and 16 input channels for convs with kw == 1 (ONNXI_CONV=xnn|blas
- * in the environment turns it off). */
+ * enough, and 16 input channels for convs with kw == 1. On AVX2 (no own
+ * depthwise kernels to leave thin convs to): 16 output channels, 8 input
+ * channels at 1x1, kernel rows of 8 floats (ONNXI_CONV=xnn|blas in the
+ * environment turns it off). */
 bool conv_igemm_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
                        int64_t dw, int act);
 /* Packs W (logical OIHW addressed by element strides ws) and B (NULL:
@@ -89,8 +91,10 @@ void conv_igemm_pointers(const conv_gemm_shape *s, int64_t kh, int64_t kw, const
                          const float **a);
 /* Y[rows x m] = A[rows x c] * W (plus B) for a g packed as a 1x1 conv,
  * never set up: no epilogue, output channels of panels [p0, p1) only
- * (CONV_IGEMM_NR each). rows <= CONV_IGEMM_MR, A's rows lda floats apart,
+ * (conv_igemm_panel_width() each). rows <= CONV_IGEMM_MR, A's rows lda floats apart,
  * Y's m. The GEMMs of conv_winograd.c. */
+/* Output channels per packed panel on this CPU: 32 (AVX-512) or 16 (AVX2). */
+int64_t conv_igemm_panel_width(void);
 void conv_igemm_rows(const conv_igemm *g, const float *a, int64_t lda, int64_t rows, float *y,
                      int64_t p0, int64_t p1);
 void conv_igemm_destroy(conv_igemm *g);

@@ -1,4 +1,4 @@
-/* Winograd F(2x2, 3x3) convolution, own AVX-512 transforms (see conv_winograd.h). */
+/* Winograd F(2x2, 3x3) convolution, own AVX-512 or AVX2 transforms (see conv_winograd.h). */
 #include "conv_winograd.h"
 
 #ifdef ONNXI_HAVE_WINOGRAD
@@ -14,7 +14,7 @@ enum {
   WN_POS = 16,   /* transform positions: a 4x4 patch */
   WN_LANES = 16, /* channels per vector */
   WN_MR = CONV_IGEMM_MR,
-  WN_NR = CONV_IGEMM_NR,
+  WN_NR = CONV_IGEMM_NR, /* AVX-512 panels; AVX2 packs 16 */
   WN_MIN_C = 32, /* as the own dense kernel: thinner, the GEMMs are too short */
 };
 
@@ -58,7 +58,8 @@ struct conv_wino {
   conv_epilogue ep;
   int64_t tw, th, tiles; /* 2x2 blocks per row, per column, over all images */
   int64_t block;         /* blocks per pass through the GEMMs */
-  int64_t panels;        /* of CONV_IGEMM_NR output channels */
+  int64_t panels, nr;    /* panels of nr output channels (conv_igemm_panel_width) */
+  bool avx2;             /* the AVX2 transforms and tile */
   bool split_m;          /* threads split the panels, not the blocks */
   float *scratch;        /* per chunk: V [WN_POS][block][c], then M [WN_POS][block][m] */
   size_t scratch_cap, per_chunk;
@@ -73,12 +74,12 @@ static int wn_env(void) {
 bool conv_wino_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw,
                       const conv_gemm_shape *sh, size_t threads) {
   int env = wn_env();
-  if (env == 0 || !conv_igemm_wide() || group != 1 || kh != 3 || kw != 3) return false;
+  if (env == 0 || !conv_igemm_enabled() || group != 1 || kh != 3 || kw != 3) return false;
   if (c < WN_MIN_C || c % WN_LANES || m % WN_LANES || sh->sh != 1 || sh->sw != 1 ||
       sh->dh != 1 || sh->dw != 1)
     return false;
   int64_t tiles = sh->n * ((sh->oh + 1) / 2) * ((sh->ow + 1) / 2);
-  int64_t panels = (m + WN_NR - 1) / WN_NR;
+  int64_t nr = conv_igemm_panel_width(), panels = (m + nr - 1) / nr;
   int64_t t = threads ? (int64_t)threads : 1;
   return env == 1 || tiles >= WN_MIN_TILES * t ||
          (tiles >= WN_MIN_TILES && panels >= WN_SPLIT_M_PANELS * t);
@@ -153,7 +154,9 @@ onnxi_status conv_wino_setup(const op_context *ctx, conv_wino *wn, const conv_ge
   wn->block = WN_BLOCK_BYTES / per_tile / WN_MR * WN_MR;
   if (wn->block < WN_MR) wn->block = WN_MR;
   size_t threads = ctx->threadpool ? pthreadpool_get_threads_count(ctx->threadpool) : 1;
-  wn->panels = (wn->m + WN_NR - 1) / WN_NR;
+  wn->nr = conv_igemm_panel_width();
+  wn->avx2 = wn->nr != WN_NR;
+  wn->panels = (wn->m + wn->nr - 1) / wn->nr;
   /* also where ONNXI_WINOGRAD=1 took a conv below the size rule */
   wn->split_m = threads > 1 && wn->tiles < WN_MIN_TILES * (int64_t)threads &&
                 wn->panels >= (int64_t)threads;
@@ -170,88 +173,61 @@ onnxi_status conv_wino_setup(const op_context *ctx, conv_wino *wn, const conv_ge
   return ONNXI_OK;
 }
 
-#define WN_TARGET __attribute__((target("avx512f")))
+#define WN_LOAD _mm512_loadu_ps
+#define WN_STORE _mm512_storeu_ps
+#define WN_ADD _mm512_add_ps
+#define WN_SUB _mm512_sub_ps
+#define WN_MIN _mm512_min_ps
+#define WN_MAX _mm512_max_ps
+#define WN_SET1 _mm512_set1_ps
+#define WN_ACT op_act512
+#define WN_V __m512
+#define WN_W 16
+#define WN_T __attribute__((target("avx512f")))
+#define WN_NAME(f) f##_512
+#include "conv_winograd_tile.h"
+#undef WN_LOAD
+#undef WN_STORE
+#undef WN_ADD
+#undef WN_SUB
+#undef WN_MIN
+#undef WN_MAX
+#undef WN_SET1
+#undef WN_ACT
+#undef WN_V
+#undef WN_W
+#undef WN_T
+#undef WN_NAME
 
-/* V = B^T d B of tile t's 4x4 input patch, B^T = [1 0 -1 0; 0 1 1 0;
- * 0 -1 1 0; 0 1 0 -1], 16 channels at a time: position i stored at
- * v + i * vs. Pixels in the padding read wn->zero. */
-WN_TARGET static void wn_input_tile(const conv_wino *wn, int64_t t, float *v, int64_t vs) {
-  const conv_gemm_shape *s = &wn->sh;
-  int64_t per = wn->th * wn->tw, n = t / per, ty = (t % per) / wn->tw, tx = t % wn->tw;
-  int64_t iy0 = 2 * ty - s->pt, ix0 = 2 * tx - s->pl;
-  const float *px[WN_POS];
-  for (int i = 0; i < 4; i++)
-    for (int j = 0; j < 4; j++) {
-      int64_t iy = iy0 + i, ix = ix0 + j;
-      bool in = iy >= 0 && iy < s->ih && ix >= 0 && ix < s->iw;
-      px[i * 4 + j] = in ? wn->x + ((n * s->ih + iy) * s->iw + ix) * wn->c : wn->zero;
-    }
-  for (int64_t cc = 0; cc < wn->c; cc += WN_LANES) {
-    __m512 d[WN_POS], r[WN_POS];
-    for (int i = 0; i < WN_POS; i++) d[i] = _mm512_loadu_ps(px[i] + cc);
-    for (int j = 0; j < 4; j++) {
-      r[0 + j] = _mm512_sub_ps(d[0 + j], d[8 + j]);
-      r[4 + j] = _mm512_add_ps(d[4 + j], d[8 + j]);
-      r[8 + j] = _mm512_sub_ps(d[8 + j], d[4 + j]);
-      r[12 + j] = _mm512_sub_ps(d[4 + j], d[12 + j]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-      _mm512_storeu_ps(v + (i + 0) * vs + cc, _mm512_sub_ps(r[i + 0], r[i + 2]));
-      _mm512_storeu_ps(v + (i + 1) * vs + cc, _mm512_add_ps(r[i + 1], r[i + 2]));
-      _mm512_storeu_ps(v + (i + 2) * vs + cc, _mm512_sub_ps(r[i + 2], r[i + 1]));
-      _mm512_storeu_ps(v + (i + 3) * vs + cc, _mm512_sub_ps(r[i + 1], r[i + 3]));
-    }
-  }
-}
-
-/* The epilogue of one output vector: residual, clamp, activation, store. */
-WN_TARGET static inline void wn_store(const conv_wino *wn, __m512 v, size_t at) {
-  if (wn->ep.res) v = _mm512_add_ps(v, _mm512_loadu_ps(wn->ep.res + at));
-  v = _mm512_min_ps(_mm512_set1_ps(wn->ep.hi), _mm512_max_ps(_mm512_set1_ps(wn->ep.lo), v));
-  _mm512_storeu_ps(wn->y + at, op_act512(wn->ep.act, v));
-}
-
-/* Y = A^T M A + bias of tile t, A^T = [1 1 1 0; 0 1 -1 -1], output
- * channels [k0, k1), position i of M at mm + i * ms; output pixels past the
- * map's edge are not stored. */
-WN_TARGET static void wn_output_tile(const conv_wino *wn, int64_t t, const float *mm,
-                                     int64_t ms, int64_t k0, int64_t k1) {
-  const conv_gemm_shape *s = &wn->sh;
-  int64_t per = wn->th * wn->tw, n = t / per, oy = 2 * ((t % per) / wn->tw), ox = 2 * (t % wn->tw);
-  bool down = oy + 1 < s->oh, right = ox + 1 < s->ow;
-  size_t m = (size_t)wn->m, at = (size_t)((n * s->oh + oy) * s->ow + ox) * m;
-  size_t row = (size_t)s->ow * m;
-  for (size_t k = (size_t)k0; k < (size_t)k1; k += WN_LANES) {
-    __m512 q[WN_POS], r0[4], r1[4];
-    for (int i = 0; i < WN_POS; i++) q[i] = _mm512_loadu_ps(mm + i * ms + (int64_t)k);
-    for (int j = 0; j < 4; j++) {
-      r0[j] = _mm512_add_ps(_mm512_add_ps(q[j], q[4 + j]), q[8 + j]);
-      r1[j] = _mm512_sub_ps(_mm512_sub_ps(q[4 + j], q[8 + j]), q[12 + j]);
-    }
-    __m512 b = _mm512_loadu_ps(wn->bias + k);
-    __m512 y00 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r0[0], r0[1]), r0[2]), b);
-    __m512 y01 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r0[1], r0[2]), r0[3]), b);
-    __m512 y10 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r1[0], r1[1]), r1[2]), b);
-    __m512 y11 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r1[1], r1[2]), r1[3]), b);
-    wn_store(wn, y00, at + k);
-    if (right) wn_store(wn, y01, at + m + k);
-    if (down) wn_store(wn, y10, at + row + k);
-    if (down && right) wn_store(wn, y11, at + row + m + k);
-  }
-}
+/* The same for AVX2 + FMA, 8 channels a vector. */
+#define WN_LOAD _mm256_loadu_ps
+#define WN_STORE _mm256_storeu_ps
+#define WN_ADD _mm256_add_ps
+#define WN_SUB _mm256_sub_ps
+#define WN_MIN _mm256_min_ps
+#define WN_MAX _mm256_max_ps
+#define WN_SET1 _mm256_set1_ps
+#define WN_ACT op_act256
+#define WN_V __m256
+#define WN_W 8
+#define WN_T __attribute__((target("avx2,fma")))
+#define WN_NAME(f) f##_256
+#include "conv_winograd_tile.h"
 
 /* Tiles [t0, t0 + nt): transform in, 16 GEMMs of nt rows, transform out;
  * output channels of panels [p0, p1) only. */
 static void wn_block_run(const conv_wino *wn, int64_t t0, int64_t nt, float *v, float *mm,
                          int64_t p0, int64_t p1) {
   int64_t vs = wn->block * wn->c, ms = wn->block * wn->m;
-  int64_t k0 = p0 * WN_NR, k1 = p1 * WN_NR < wn->m ? p1 * WN_NR : wn->m;
-  for (int64_t i = 0; i < nt; i++) wn_input_tile(wn, t0 + i, v + i * wn->c, vs);
+  int64_t k0 = p0 * wn->nr, k1 = p1 * wn->nr < wn->m ? p1 * wn->nr : wn->m;
+  for (int64_t i = 0; i < nt; i++)
+    (wn->avx2 ? wn_input_tile_256 : wn_input_tile_512)(wn, t0 + i, v + i * wn->c, vs);
   for (int p = 0; p < WN_POS; p++)
     for (int64_t r = 0; r < nt; r += WN_MR)
       conv_igemm_rows(wn->u[p], v + p * vs + r * wn->c, wn->c, nt - r < WN_MR ? nt - r : WN_MR,
                       mm + p * ms + r * wn->m, p0, p1);
-  for (int64_t i = 0; i < nt; i++) wn_output_tile(wn, t0 + i, mm + i * wn->m, ms, k0, k1);
+  for (int64_t i = 0; i < nt; i++)
+    (wn->avx2 ? wn_output_tile_256 : wn_output_tile_512)(wn, t0 + i, mm + i * wn->m, ms, k0, k1);
 }
 
 /* One thread's share, a block at a time: a contiguous run of tiles and

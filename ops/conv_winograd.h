@@ -1,5 +1,5 @@
 /* 3x3 stride-1 dense convolution by Winograd's F(2x2, 3x3), NHWC, own
- * AVX-512 code (x86-64 with AVX-512F, next to conv_igemm.h).
+ * code for AVX-512F or AVX2 + FMA (x86-64, next to conv_igemm.h).
  *
  * Each 2x2 block of output pixels comes from a 4x4 input patch d: with the
  * transforms V = B^T d B (input), U = G g G^T (filter, once at packing) and
@@ -7,8 +7,8 @@
  * of the 16 positions xi is 16 plain GEMMs of 16 multiply-adds per block
  * and channel pair, against 36 for the direct conv: 2.25x fewer FLOPs.
  * The transforms' constants are 0, +-1 and 1/2, so the rounding error stays
- * that of a sum of a few more terms. The GEMMs run on the own 12x32 tile
- * (conv_igemm_rows), a block of pixel tiles at a time so V and M stay in
+ * that of a sum of a few more terms. The GEMMs run on the own dense tile
+ * (conv_igemm_rows: 12x32, or 6x16 on AVX2), a block of pixel tiles at a time so V and M stay in
  * L2; bias, residual, clamp and activation are applied in the output
  * transform. */
 #ifndef ONNXI_OPS_CONV_WINOGRAD_H
@@ -25,7 +25,7 @@ typedef struct conv_wino conv_wino;
  * this plan: 3x3, stride and dilation 1, at least 32 input channels, both
  * counts multiples of 16, at least WN_MIN_TILES (conv_winograd.c) 2x2
  * output blocks per thread, or at least WN_MIN_TILES in all and
- * WN_SPLIT_M_PANELS panels of CONV_IGEMM_NR output channels per thread,
+ * WN_SPLIT_M_PANELS panels of conv_igemm_panel_width() channels per thread,
  * which then split the channels.
  * ONNXI_WINOGRAD=0 turns it off; ONNXI_WINOGRAD=1
  * drops the size rule (tests). */

@@ -405,10 +405,8 @@ static const char *case_want_path;
 
 static void conv_path_check(const op_test *t, bool w_const) {
 #ifdef ONNXI_HAVE_IGEMM
-  /* the dense and grouped tiles have AVX2 forms, the other own kernels
-   * AVX-512 only */
-  bool any = case_want_path && (!strcmp(case_want_path, "own-igemm") ||
-                                !strcmp(case_want_path, "own-grouped"));
+  /* the depthwise kernel is AVX-512 only, the others have AVX2 forms */
+  bool any = case_want_path && strcmp(case_want_path, "own-dwconv");
   bool own = case_want_path && (any ? conv_igemm_enabled() : conv_igemm_wide());
   if (own && w_const && !strstr(t->paths, case_want_path))
     fail_msg("paths '%s', want %s", t->paths, case_want_path);
