@@ -64,7 +64,7 @@ T256_INLINE void t256_store(float *p, __m256i m, bool full, __m256 v) {
  * `in` bytes), then four steps per pointer bump and a prefetch of pf as
  * it advances pfs bytes a step (the next panel's share, conv_igemm.c). */
 #define T256_LOOP(R)                                                          \
-  "vmovaps %[b], %%ymm0\n\tvmovaps 32+%[b], %%ymm1\n\t"                       \
+  "vmovaps %[b0], %%ymm0\n\tvmovaps %[b1], %%ymm1\n\t"                       \
   "vmovaps %%ymm0, %%ymm2\n\tvmovaps %%ymm1, %%ymm3\n\t"                      \
   "vmovaps %%ymm0, %%ymm4\n\tvmovaps %%ymm1, %%ymm5\n\t"                      \
   "vmovaps %%ymm0, %%ymm6\n\tvmovaps %%ymm1, %%ymm7\n\t"                      \
@@ -94,9 +94,6 @@ T256_INLINE void t256_store(float *p, __m256i m, bool full, __m256 v) {
   "5:\n\t"                                                                    \
   "dec %[taps]\n\tjnz 1b\n\t"
 
-typedef struct t256_bias {
-  __m256 v[2];
-} t256_bias;
 _Static_assert(T256_TAB * sizeof(float *) == 96, "the asm steps 96 bytes of table per tap");
 
 /* acc = bias + sum over taps t < ktaps and k < klen of a[t][r][in + k] *
@@ -116,7 +113,8 @@ T256_INLINE void t256_reduce(const float *const *a, int64_t ktaps, int64_t klen,
   : "=x"(c0), "=x"(c1), "=x"(c2), "=x"(c3), "=x"(c4), "=x"(c5), "=x"(c6), "=x"(c7),      \
     "=x"(c8), "=x"(c9), "=x"(c10), "=x"(c11), [tab] "+r"(a), [taps] "+r"(ktaps),          \
     [w] "+r"(w), [pf] "+r"(pf)                                                            \
-  : [klen] "m"(klen), [in] "m"(in_bytes), [pfs] "r"(pfs), [b] "m"(*(const t256_bias *)bias) \
+  : [klen] "m"(klen), [in] "m"(in_bytes), [pfs] "r"(pfs),                 \
+    [b0] "m"(*(const __m256 *)bias), [b1] "m"(*(const __m256 *)(bias + 8))       \
   : "r8", "r9", "r10", "r11", "r12", "r13", "r14", "xmm12", "xmm13", "xmm14", "xmm15", "cc", \
     "memory"
   if (pair)
