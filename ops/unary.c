@@ -326,6 +326,31 @@ __attribute__((target("avx512f"))) static void unary_act512(int act, size_t n, c
     _mm512_mask_storeu_ps(y + i, m, op_act512(act, _mm512_maskz_loadu_ps(m, x + i)));
   }
 }
+
+/* The same with op_act256 for AVX2 + FMA CPUs (Zen 3). */
+__attribute__((target("avx2,fma"))) static void unary_act256(int act, size_t n, const float *x,
+                                                             float *y) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, op_act256(act, _mm256_loadu_ps(x + i)));
+  if (i < n) {
+    __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)),
+                                   _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _mm256_maskstore_ps(y + i, m, op_act256(act, _mm256_maskload_ps(x + i, m)));
+  }
+}
+
+/* op_act over n values on the widest of the two, false on neither. */
+static bool unary_act_simd(int act, size_t n, const float *x, float *y) {
+  if (__builtin_cpu_supports("avx512f")) {
+    unary_act512(act, n, x, y);
+    return true;
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    unary_act256(act, n, x, y);
+    return true;
+  }
+  return false;
+}
 #endif
 
 /* Separate loops for y == x: `restrict` would be a lie there, and without it
@@ -333,10 +358,7 @@ __attribute__((target("avx512f"))) static void unary_act512(int act, size_t n, c
 static void unary_swish_fast(size_t n, const void *vx, void *vy, const unary_params *p) {
   (void)p;
 #ifdef UNARY_HAVE_ACT512
-  if (__builtin_cpu_supports("avx512f")) {
-    unary_act512(OP_ACT_SWISH, n, vx, vy);
-    return;
-  }
+  if (unary_act_simd(OP_ACT_SWISH, n, vx, vy)) return;
 #endif
   if (vx == vy) unary_swish_inplace(n, vy);
   else unary_swish_copy(n, vx, vy);
@@ -355,10 +377,7 @@ void op_act_inplace(int act, float *y, size_t n) {
   }
   if (act != OP_ACT_HARD_SWISH) return;
 #ifdef UNARY_HAVE_ACT512
-  if (__builtin_cpu_supports("avx512f")) {
-    unary_act512(act, n, y, y);
-    return;
-  }
+  if (unary_act_simd(act, n, y, y)) return;
 #endif
   unary_descs[IR_OP_HARD_SWISH].f32(n, y, y, NULL);
 }
