@@ -672,7 +672,9 @@ static onnxi_status conv_prebuild(const op_context *ctx, conv_state *s) {
 #endif
   if (!s->transposed && conv_dw_wanted(s->group, c, m, wd[2], wd[3])) {
 #ifdef ONNXI_HAVE_IGEMM
-    s->dw_own = conv_igemm_wide(); /* either own AVX-512 kernel adds R */
+    /* either own AVX-512 kernel adds R; on AVX2 conv_dw.c's takes only
+     * convs with an activation, which conv_residual_ok refuses */
+    s->dw_own = conv_igemm_wide();
 #endif
     return ONNXI_OK; /* own kernel, packed at setup */
   }
@@ -1075,7 +1077,7 @@ static onnxi_status conv_setup_path(op_context *ctx, void *state, op_tensor *con
 #endif
   s->use_dw = s->use_xnn && !s->transposed &&
               conv_dw_wanted(s->group, in[0]->dims[1], m, g.kernel[0], g.kernel[1]) &&
-              (!conv_dw_wide() || conv_dw_rows_fit(taps, pixels, s->act));
+              (!conv_dw_simd() || conv_dw_rows_fit(taps, pixels, s->act));
   if (s->use_dw) {
     s->use_xnn = false;
     return conv_setup_dw(ctx, s, in, n_in, out[0], &g);

@@ -1,5 +1,5 @@
-/* Depthwise NHWC convolution: every filter on AVX-512 CPUs, filters over
- * 25 taps elsewhere (see conv_dw.h). */
+/* Depthwise NHWC convolution: every filter on x86-64 CPUs with AVX-512 or
+ * AVX2, filters over 25 taps elsewhere (see conv_dw.h). */
 #include "conv_dw.h"
 
 #include <stdlib.h>
@@ -12,13 +12,14 @@
 
 #ifdef ONNXI_HAVE_IGEMM
 #include <immintrin.h>
+
+#include "tile256.h"
 #endif
 
 enum {
   DW_TAPS_XNN_MAX = 25, /* XNNPACK's unipass kernels stop here */
   DW_BLOCK = 64,        /* generic loop: channels of one pixel in registers */
-  DW_LANES = 16,        /* AVX-512 kernel: channels per block, one zmm */
-  DW_STRIP = 8,         /* ... output pixels per strip, one accumulator each */
+  DW_STRIP = 8,         /* SIMD kernel: output pixels per strip, one accumulator each */
   DW_ITEMS_PER_THREAD = 8, /* ... (row, block group) items per thread, at the least */
   DW_ROWS_MIN_PIXELS = 56 * 56 + 1, /* ... and, with no activation to fuse, output pixels */
 };
@@ -27,20 +28,21 @@ struct conv_dw {
   int64_t c, kh, kw;
   float lo, hi;
   float *w;    /* generic loop: [kh][kw][c] */
-  float *bias; /* [c], or [blocks * 16] (zero past c) for the AVX-512 kernel */
+  float *bias; /* [c], or [blocks * lanes] (zero past c) for the SIMD kernel */
   conv_gemm_shape sh;
   const float *x;
   float *y;
-  bool wide;      /* the AVX-512 kernel runs: w is [block][tap][16], zero past c */
-  int64_t blocks; /* 16-channel blocks of c */
+  bool simd;      /* the SIMD kernel runs: w is [block][tap][lanes], zero past c */
+  int64_t lanes;  /* ... 16 (AVX-512) or 8 (AVX2) channels per block */
+  int64_t blocks; /* blocks of c */
   conv_epilogue ep;
   int64_t groups; /* block groups per row: items are (row, group) */
   int64_t chunks; /* runs of items, one per thread */
 };
 
-bool conv_dw_wide(void) {
+bool conv_dw_simd(void) {
 #ifdef ONNXI_HAVE_IGEMM
-  return conv_igemm_wide();
+  return conv_igemm_enabled();
 #else
   return false;
 #endif
@@ -49,18 +51,24 @@ bool conv_dw_wide(void) {
 bool conv_dw_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw) {
   const char *env = getenv("ONNXI_DWCONV");
   if (env && !strcmp(env, "xnn")) return false;
-  return group > 1 && group == c && m == c && (conv_dw_wide() || kh * kw > DW_TAPS_XNN_MAX);
+  return group > 1 && group == c && m == c && (conv_dw_simd() || kh * kw > DW_TAPS_XNN_MAX);
 }
 
 /* Row strips against XNNPACK at 1 thread where it fuses the activation
  * too: MobileNet v2's 32x112x112 (Relu6) 0.125 vs 0.182 ms, 56x56 maps
  * 1.08-1.12x slower, 28x28 ones 1.07-1.2x; MobileNet v3's 16x112x112
- * (Relu) 0.062 vs 0.129, its 56x56 ones 0.91-1.09x. */
+ * (Relu) 0.062 vs 0.129, its 56x56 ones 0.91-1.09x. On AVX2 CPUs the
+ * kernel takes only the filters over 25 taps, which XNNPACK runs at a
+ * tenth of its speed: nothing measured there yet says the strips beat
+ * XNNPACK's FMA3 kernel plus the activation pass on a 3x3 or 5x5 one
+ * (on Zen 5, AVX2 strips with EfficientNet-B0's Swish fused took 3.7 ms
+ * against 2.4 for XNNPACK's AVX-512 kernel and the pass). */
 bool conv_dw_rows_fit(int64_t taps, int64_t pixels, int act) {
-  return act != OP_ACT_NONE || taps > DW_TAPS_XNN_MAX || pixels >= DW_ROWS_MIN_PIXELS;
+  if (taps > DW_TAPS_XNN_MAX) return true;
+  return conv_igemm_wide() && (act != OP_ACT_NONE || pixels >= DW_ROWS_MIN_PIXELS);
 }
 
-bool conv_dw_fuses_epilogue(const conv_dw *d) { return d->wide; }
+bool conv_dw_fuses_epilogue(const conv_dw *d) { return d->simd; }
 
 /* The generic loop's layout, [tap][c]. */
 static void dw_pack_taps(conv_dw *d, const float *w, const int64_t *ws, const float *b) {
@@ -72,13 +80,13 @@ static void dw_pack_taps(conv_dw *d, const float *w, const int64_t *ws, const fl
   }
 }
 
-/* The AVX-512 kernel's, [block][tap][16]: one aligned load per tap. */
+/* The SIMD kernel's, [block][tap][lanes]: one aligned load per tap. */
 static void dw_pack_blocks(conv_dw *d, const float *w, const int64_t *ws, const float *b) {
   int64_t taps = d->kh * d->kw;
   for (int64_t ch = 0; ch < d->c; ch++) {
-    float *dst = d->w + ch / DW_LANES * taps * DW_LANES + ch % DW_LANES;
+    float *dst = d->w + ch / d->lanes * taps * d->lanes + ch % d->lanes;
     for (int64_t t = 0; t < taps; t++)
-      dst[t * DW_LANES] = w[ch * ws[0] + t / d->kw * ws[2] + t % d->kw * ws[3]];
+      dst[t * d->lanes] = w[ch * ws[0] + t / d->kw * ws[2] + t % d->kw * ws[3]];
     if (b) d->bias[ch] = b[ch];
   }
 }
@@ -90,9 +98,14 @@ onnxi_status conv_dw_create(const op_context *ctx, const float *w, const int64_t
   conv_dw *d = calloc(1, sizeof *d);
   if (!d) return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory packing depthwise weights");
   d->c = c, d->kh = kh, d->kw = kw, d->lo = lo, d->hi = hi;
-  d->wide = conv_dw_wide();
-  d->blocks = (c + DW_LANES - 1) / DW_LANES;
-  size_t cp = d->wide ? (size_t)(d->blocks * DW_LANES) : (size_t)c;
+  d->simd = conv_dw_simd();
+#ifdef ONNXI_HAVE_IGEMM
+  d->lanes = conv_igemm_wide() ? 16 : 8;
+#else
+  d->lanes = 1;
+#endif
+  d->blocks = (c + d->lanes - 1) / d->lanes;
+  size_t cp = d->simd ? (size_t)(d->blocks * d->lanes) : (size_t)c;
   size_t wbytes = sizeof(float) * (size_t)(kh * kw) * cp;
   d->w = arena_os_alloc(wbytes);
   d->bias = arena_os_alloc(sizeof(float) * cp);
@@ -102,7 +115,7 @@ onnxi_status conv_dw_create(const op_context *ctx, const float *w, const int64_t
   }
   memset(d->w, 0, wbytes);
   memset(d->bias, 0, sizeof(float) * cp);
-  if (d->wide) dw_pack_blocks(d, w, ws, b);
+  if (d->simd) dw_pack_blocks(d, w, ws, b);
   else dw_pack_taps(d, w, ws, b);
   *out = d;
   return ONNXI_OK;
@@ -160,18 +173,16 @@ static void dw_rows(void *arg, size_t start, size_t count) {
 }
 
 #ifdef ONNXI_HAVE_IGEMM
-/* --- AVX-512 kernel ----------------------------------------------------------
- * Work items are (output row, group of 16-channel blocks). Along the row,
- * strips of 8 pixels whose taps all lie inside the input keep one
- * accumulator each; per tap one weight load serves the strip's 8 input
- * loads and FMAs. The other pixels (the padded edges, a strip's remainder)
- * take 4 channel blocks at a time instead, so that they too have
- * independent accumulators, over the taps inside the input. The epilogue
- * (residual, clamp, activation) runs on the registers. Loads and stores
- * are masked only in a last, partial block: on Zen 5 the masked loads made
- * the whole kernel 1.6-1.9x slower. */
-#define DW_TARGET __attribute__((target("avx512f"), always_inline)) static inline
-
+/* --- SIMD kernel (AVX-512, or AVX2 + FMA) --------------------------------
+ * Work items are (output row, group of channel blocks of one vector).
+ * Along the row, strips of 8 pixels whose taps all lie inside the input
+ * keep one accumulator each; per tap one weight load serves the strip's 8
+ * input loads and FMAs. The other pixels (the padded edges, a strip's
+ * remainder) take 4 channel blocks at a time instead, so that they too
+ * have independent accumulators, over the taps inside the input. The
+ * epilogue (residual, clamp, activation) runs on the registers. Loads and
+ * stores are masked only in a last, partial block: on Zen 5 the masked
+ * loads made the whole kernel 1.6-1.9x slower. */
 enum { DW_PIXEL_BLOCKS = 4 };
 
 /* One output row's geometry. */
@@ -183,101 +194,6 @@ typedef struct dw_row {
   int64_t iy0;      /* input row of tap ky = 0 */
 } dw_row;
 
-DW_TARGET __m512 dw16_load(const float *p, __mmask16 mask, const bool full) {
-  return full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(mask, p);
-}
-
-/* Lanes of block cb inside c. */
-DW_TARGET __mmask16 dw16_mask(const conv_dw *d, int64_t cb) {
-  int64_t left = d->c - cb * DW_LANES;
-  return left >= DW_LANES ? 0xffff : (__mmask16)((1u << left) - 1);
-}
-
-/* Output pixel ox's channels from off on (a block's start): epilogue, store. */
-DW_TARGET void dw16_store(const conv_dw *d, const dw_row *row, __m512 v, int64_t ox,
-                          int64_t off, __mmask16 mask, const bool full) {
-  off += ox * d->c;
-  if (row->res) v = _mm512_add_ps(v, dw16_load(row->res + off, mask, full));
-  v = _mm512_min_ps(_mm512_set1_ps(d->ep.hi), _mm512_max_ps(_mm512_set1_ps(d->ep.lo), v));
-  v = op_act512(d->ep.act, v);
-  if (full) _mm512_storeu_ps(row->y + off, v);
-  else _mm512_mask_storeu_ps(row->y + off, mask, v);
-}
-
-#define DW_EACH(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-#define DW_INIT(j) __m512 acc##j = b;
-#define DW_FMA(j) \
-  if (j < DW_STRIP) acc##j = _mm512_fmadd_ps(dw16_load(xr + j * step, mask, full), wv, acc##j);
-#define DW_STORE(j) dw16_store(d, row, acc##j, ox + j, off, mask, full);
-
-/* DW_STRIP pixels from ox on, every tap inside the input, channel block cb. */
-DW_TARGET void dw16_strip(const conv_dw *d, const dw_row *row, int64_t ox, int64_t cb,
-                          const bool full) {
-  const conv_gemm_shape *sh = &d->sh;
-  int64_t c = d->c, step = sh->sw * c, off = cb * DW_LANES;
-  __mmask16 mask = dw16_mask(d, cb);
-  __m512 b = _mm512_load_ps(d->bias + off);
-  DW_EACH(DW_INIT)
-  for (int64_t ky = row->ky0; ky < row->ky1; ky++) {
-    const float *xr = row->x + ((row->iy0 + ky * sh->dh) * sh->iw + ox * sh->sw - sh->pl) * c + off;
-    const float *w = d->w + (cb * d->kh + ky) * d->kw * DW_LANES;
-    for (int64_t kx = 0; kx < d->kw; kx++, xr += sh->dw * c, w += DW_LANES) {
-      __m512 wv = _mm512_load_ps(w);
-      DW_EACH(DW_FMA)
-    }
-  }
-  /* The input rows the next output row adds: its loads then hit cache
-   * (XNNPACK streams whole pixels; a strip reads one block of many). */
-  for (int64_t iy = row->iy0 + d->kh * sh->dh; iy < row->iy0 + d->kh * sh->dh + sh->sh; iy++) {
-    if (iy >= sh->ih) break;
-    const float *xr = row->x + (iy * sh->iw + ox * sh->sw - sh->pl) * c + off;
-    for (int64_t p = 0; p < DW_STRIP * sh->sw; p++) _mm_prefetch((const char *)(xr + p * c), _MM_HINT_T0);
-  }
-  DW_EACH(DW_STORE)
-}
-
-#define DW_EACH_BLOCK(X) X(0) X(1) X(2) X(3)
-#define DW_PINIT(j) __m512 acc##j = j < nb ? _mm512_load_ps(d->bias + off + j * DW_LANES) : b0;
-#define DW_PFMA(j)                                                                      \
-  if (j < nb)                                                                           \
-    acc##j = _mm512_fmadd_ps(dw16_load(xp + j * DW_LANES, mask, full),                  \
-                             _mm512_load_ps(wp + j * wstep), acc##j);
-#define DW_PSTORE(j) \
-  if (j < nb) dw16_store(d, row, acc##j, ox, off + j * DW_LANES, mask, full);
-
-/* Pixel ox, channel blocks cb .. cb + nb (nb a constant at each call, at
- * most DW_PIXEL_BLOCKS), over the taps inside the input. */
-DW_TARGET void dw16_pixel(const conv_dw *d, const dw_row *row, int64_t ox, int64_t cb,
-                          const int nb, const bool full) {
-  const conv_gemm_shape *sh = &d->sh;
-  int64_t c = d->c, ix0 = ox * sh->sw - sh->pl, kx0 = 0, kx1 = d->kw, off = cb * DW_LANES;
-  int64_t wstep = d->kh * d->kw * DW_LANES;
-  while (kx0 < kx1 && ix0 + kx0 * sh->dw < 0) kx0++;
-  while (kx1 > kx0 && ix0 + (kx1 - 1) * sh->dw >= sh->iw) kx1--;
-  __mmask16 mask = dw16_mask(d, cb);
-  __m512 b0 = _mm512_setzero_ps();
-  DW_EACH_BLOCK(DW_PINIT)
-  for (int64_t ky = row->ky0; ky < row->ky1; ky++) {
-    const float *xr = row->x + ((row->iy0 + ky * sh->dh) * sh->iw + ix0) * c + off;
-    const float *w = d->w + cb * wstep + ky * d->kw * DW_LANES;
-    for (int64_t kx = kx0; kx < kx1; kx++) {
-      const float *xp = xr + kx * sh->dw * c, *wp = w + kx * DW_LANES;
-      DW_EACH_BLOCK(DW_PFMA)
-    }
-  }
-  DW_EACH_BLOCK(DW_PSTORE)
-}
-
-/* Pixel ox, blocks [b0, b1): 4 at a time, a partial last block alone. */
-DW_TARGET void dw16_pixel_blocks(const conv_dw *d, const dw_row *row, int64_t ox, int64_t b0,
-                                 int64_t b1) {
-  int64_t full_end = d->c / DW_LANES < b1 ? d->c / DW_LANES : b1, cb = b0;
-  for (; cb + DW_PIXEL_BLOCKS <= full_end; cb += DW_PIXEL_BLOCKS)
-    dw16_pixel(d, row, ox, cb, DW_PIXEL_BLOCKS, true);
-  for (; cb < full_end; cb++) dw16_pixel(d, row, ox, cb, 1, true);
-  if (cb < b1) dw16_pixel(d, row, ox, cb, 1, false);
-}
-
 /* The first output column whose taps all lie inside the input, and the
  * end of that run (ox_hi >= ox_lo). */
 static void dw_interior(const conv_gemm_shape *sh, int64_t kw, int64_t *ox_lo, int64_t *ox_hi) {
@@ -287,52 +203,88 @@ static void dw_interior(const conv_gemm_shape *sh, int64_t kw, int64_t *ox_lo, i
   *ox_hi = hi < *ox_lo ? *ox_lo : hi > sh->ow ? sh->ow : hi;
 }
 
-/* Output row r (of n * oh), channel blocks [b0, b1): pixel-major, so the
- * blocks of a pixel read and write whole cache lines one after the other. */
-DW_TARGET void dw16_item(const conv_dw *d, int64_t r, int64_t b0, int64_t b1) {
+/* Output row r (of n * oh): its geometry, and the run of interior columns. */
+static inline void dw_row_of(const conv_dw *d, int64_t r, dw_row *row, int64_t *lo, int64_t *hi) {
   const conv_gemm_shape *sh = &d->sh;
   int64_t n = r / sh->oh, oy = r % sh->oh, c = d->c;
-  dw_row row = {
+  *row = (dw_row){
       .x = d->x + n * sh->ih * sh->iw * c,
       .y = d->y + r * sh->ow * c,
       .iy0 = oy * sh->sh - sh->pt,
       .ky1 = d->kh,
   };
-  row.res = d->ep.res ? d->ep.res + (row.y - d->y) : NULL;
-  while (row.ky0 < row.ky1 && row.iy0 + row.ky0 * sh->dh < 0) row.ky0++;
-  while (row.ky1 > row.ky0 && row.iy0 + (row.ky1 - 1) * sh->dh >= sh->ih) row.ky1--;
-  int64_t lo, hi, ox = 0, full_end = c / DW_LANES < b1 ? c / DW_LANES : b1;
-  dw_interior(sh, d->kw, &lo, &hi);
-  for (; ox < lo; ox++) dw16_pixel_blocks(d, &row, ox, b0, b1);
-  for (; ox + DW_STRIP <= hi; ox += DW_STRIP) {
-    int64_t cb = b0;
-    for (; cb < full_end; cb++) dw16_strip(d, &row, ox, cb, true);
-    if (cb < b1) dw16_strip(d, &row, ox, cb, false);
-  }
-  for (; ox < sh->ow; ox++) dw16_pixel_blocks(d, &row, ox, b0, b1);
+  row->res = d->ep.res ? d->ep.res + (row->y - d->y) : NULL;
+  while (row->ky0 < row->ky1 && row->iy0 + row->ky0 * sh->dh < 0) row->ky0++;
+  while (row->ky1 > row->ky0 && row->iy0 + (row->ky1 - 1) * sh->dh >= sh->ih) row->ky1--;
+  dw_interior(sh, d->kw, lo, hi);
 }
 
-/* Chunk i of the (row, block group) items, row-major. */
-__attribute__((target("avx512f"))) static void dw16_chunk(void *arg, size_t i) {
-  const conv_dw *d = arg;
-  int64_t items = d->sh.n * d->sh.oh * d->groups;
-  int64_t i0 = items * (int64_t)i / d->chunks, i1 = items * ((int64_t)i + 1) / d->chunks;
-  for (int64_t k = i0; k < i1; k++) {
-    int64_t g = k % d->groups;
-    dw16_item(d, k / d->groups, d->blocks * g / d->groups, d->blocks * (g + 1) / d->groups);
-  }
-}
+#define DWT_NAME(f) f##_512
+#define DWT_T __attribute__((target("avx512f"), always_inline)) static inline
+#define DWT_TF __attribute__((target("avx512f")))
+#define DWT_V __m512
+#define DWT_M __mmask16
+#define DWT_L 16
+#define DWT_MASK(left) ((left) >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (left)) - 1))
+#define DWT_LOAD(p, m, full) ((full) ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p))
+#define DWT_STORE(p, m, full, v) \
+  ((full) ? _mm512_storeu_ps(p, v) : _mm512_mask_storeu_ps(p, m, v))
+#define DWT_ALOAD _mm512_load_ps
+#define DWT_FMA _mm512_fmadd_ps
+#define DWT_ADD _mm512_add_ps
+#define DWT_MIN _mm512_min_ps
+#define DWT_MAX _mm512_max_ps
+#define DWT_SET1 _mm512_set1_ps
+#define DWT_ZERO _mm512_setzero_ps
+#define DWT_ACT op_act512
+#include "conv_dw_tile.h"
+#undef DWT_NAME
+#undef DWT_T
+#undef DWT_TF
+#undef DWT_V
+#undef DWT_M
+#undef DWT_L
+#undef DWT_MASK
+#undef DWT_LOAD
+#undef DWT_STORE
+#undef DWT_ALOAD
+#undef DWT_FMA
+#undef DWT_ADD
+#undef DWT_MIN
+#undef DWT_MAX
+#undef DWT_SET1
+#undef DWT_ZERO
+#undef DWT_ACT
+
+#define DWT_NAME(f) f##_256
+#define DWT_T __attribute__((target("avx2,fma"), always_inline)) static inline
+#define DWT_TF __attribute__((target("avx2,fma")))
+#define DWT_V __m256
+#define DWT_M __m256i
+#define DWT_L 8
+#define DWT_MASK t256_mask
+#define DWT_LOAD(p, m, full) t256_load(p, m, full)
+#define DWT_STORE(p, m, full, v) t256_store(p, m, full, v)
+#define DWT_ALOAD _mm256_load_ps
+#define DWT_FMA _mm256_fmadd_ps
+#define DWT_ADD _mm256_add_ps
+#define DWT_MIN _mm256_min_ps
+#define DWT_MAX _mm256_max_ps
+#define DWT_SET1 _mm256_set1_ps
+#define DWT_ZERO _mm256_setzero_ps
+#define DWT_ACT op_act256
+#include "conv_dw_tile.h"
 #endif
 
 void conv_dw_run(conv_dw *d, pthreadpool_t pool) {
 #ifdef ONNXI_HAVE_IGEMM
-  if (d->wide) {
+  if (d->simd) {
     /* rows split in block groups where they are too few to share out */
     size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
     int64_t rows = d->sh.n * d->sh.oh, want = (int64_t)threads * DW_ITEMS_PER_THREAD;
     d->groups = threads < 2 || rows >= want ? 1 : (want + rows - 1) / rows;
     if (d->groups > d->blocks) d->groups = d->blocks;
-    conv_igemm_chunks_run(pool, rows * d->groups, &d->chunks, dw16_chunk, d);
+    conv_igemm_chunks_run(pool, rows * d->groups, &d->chunks, d->lanes == 8 ? dwt_chunk_256 : dwt_chunk_512, d);
     return;
   }
 #endif

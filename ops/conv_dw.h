@@ -1,5 +1,5 @@
 /* Depthwise 2-D convolution in NHWC: every filter size on x86-64 CPUs with
- * AVX-512F, filters of more than 25 taps elsewhere.
+ * AVX-512F or AVX2 + FMA, filters of more than 25 taps elsewhere.
  *
  * Debian's XNNPACK runs 7x7 filters (ConvNeXt's, 49 taps) at ~4 GFLOP/s, a
  * tenth of its 3x3 speed: its unipass depthwise kernels stop at 25 taps.
@@ -34,11 +34,12 @@ onnxi_status conv_dw_create(const op_context *ctx, const float *w, const int64_t
  * epilogue; the generic loop applies only the clamp given at create. */
 void conv_dw_setup(conv_dw *d, const conv_gemm_shape *sh, const float *x, float *y,
                    const conv_epilogue *ep);
-/* Whether the AVX-512 kernel runs here (else the generic loop). */
-bool conv_dw_wide(void);
-/* AVX-512: whether a plan that conv_dw_wanted (taps filter taps, an
+/* Whether the SIMD kernel (AVX-512 or AVX2) runs here (else the generic loop). */
+bool conv_dw_simd(void);
+/* SIMD kernel: whether a plan that conv_dw_wanted (taps filter taps, an
  * output map of this many pixels per image, activation act) suits the
- * kernel, or is better left to XNNPACK (see conv_grouped_dw_fits first). */
+ * kernel, or is better left to XNNPACK (on AVX-512, see
+ * conv_grouped_dw_fits first). */
 bool conv_dw_rows_fit(int64_t taps, int64_t pixels, int act);
 /* Whether the kernel applies all of the epilogue (the AVX-512 one does). */
 bool conv_dw_fuses_epilogue(const conv_dw *d);

@@ -50,7 +50,8 @@ bool conv_gemm_wanted(int64_t group, int64_t k, int64_t mg) {
   const char *env = getenv("ONNXI_CONV");
   if (env && !strcmp(env, "xnn")) return false;
   if (env && !strcmp(env, "blas")) return true;
-  return conv_gemm_cpu_prefers_blas() && group == 1 && k >= 16 && mg >= 16;
+  bool avx2 = env && !strcmp(env, "avx2"); /* as on an AVX2 CPU (conv_igemm.c) */
+  return (avx2 || conv_gemm_cpu_prefers_blas()) && group == 1 && k >= 16 && mg >= 16;
 }
 
 onnxi_status conv_gemm_create(const op_context *ctx, const float *w, const int64_t *ws,

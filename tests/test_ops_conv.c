@@ -403,15 +403,17 @@ static void ref_conv(const conv_case *cc, const float *x, const float *w, const 
  * test_conv_grouped_wide. */
 static const char *case_want_path;
 
-static void conv_path_check(const op_test *t, bool w_const) {
+static void conv_path_check(const op_test *t, const conv_case *cc, bool w_const) {
 #ifdef ONNXI_HAVE_IGEMM
-  /* the depthwise kernel is AVX-512 only, the others have AVX2 forms */
-  bool any = case_want_path && strcmp(case_want_path, "own-dwconv");
+  /* on AVX2 the depthwise kernel takes only filters over 25 taps (XNNPACK
+   * the others); the other kernels have AVX2 forms throughout */
+  bool big = cc->nsp == 2 && cc->k[0] * cc->k[1] > 25;
+  bool any = case_want_path && (strcmp(case_want_path, "own-dwconv") || big);
   bool own = case_want_path && (any ? conv_igemm_enabled() : conv_igemm_wide());
   if (own && w_const && !strstr(t->paths, case_want_path))
     fail_msg("paths '%s', want %s", t->paths, case_want_path);
 #else
-  (void)t, (void)w_const;
+  (void)t, (void)cc, (void)w_const;
 #endif
 }
 
@@ -461,7 +463,7 @@ static void conv_case_run(const conv_case *cc) {
       unsetenv("ONNXI_IGEMM_TABLES");
       if (st != ONNXI_OK) fail_msg("case failed: %s", t.err.message);
       op_test_expect(&t, 0, F, rank, yd, y, 1e-4, 1e-4);
-      conv_path_check(&t, w_const);
+      conv_path_check(&t, cc, w_const);
       op_test_release(&t);
     }
   free(x);
@@ -625,7 +627,7 @@ static int residual_run(const residual_case *rc, const conv_data *d, const float
   onnxi_status st = op_test_run(&t, threads);
   if (st != ONNXI_OK) fail_msg("residual case failed: %s", t.err.message);
   op_test_expect(&t, 0, F, 4, d->yd, want, 1e-4, 1e-4);
-  conv_path_check(&t, rc->w_const);
+  conv_path_check(&t, &rc->cc, rc->w_const);
   int steps = t.steps;
   *in_place = t.conv_in_place;
   op_test_release(&t);
@@ -742,7 +744,7 @@ static int act_run(const act_case *ac, const conv_data *d, const float *want, in
   if (act) assert_int_equal(act->i, ac->hard ? OP_ACT_HARD_SWISH : OP_ACT_SWISH);
   if (op_test_run(&t, threads) != ONNXI_OK) fail_msg("act case failed: %s", t.err.message);
   op_test_expect(&t, 0, F, 4, d->yd, want, 1e-4, 1e-4);
-  conv_path_check(&t, ac->w_const);
+  conv_path_check(&t, &ac->cc, ac->w_const);
   int steps = t.steps;
   op_test_release(&t);
   return steps;
@@ -1092,6 +1094,11 @@ static int conv_force_xnn(void **state) {
   return setenv("ONNXI_CONV", "xnn", 1);
 }
 
+static int conv_force_avx2(void **state) {
+  (void)state;
+  return setenv("ONNXI_CONV", "avx2", 1);
+}
+
 static int conv_unforce(void **state) {
   (void)state;
   return unsetenv("ONNXI_CONV");
@@ -1129,8 +1136,13 @@ int main(void) {
                                         conv_unforce);
   failed += cmocka_run_group_tests_name("conv (ONNXI_CONV=xnn)", tests, conv_force_xnn,
                                         conv_unforce);
+  /* on AVX-512 CPUs, the AVX2 kernels as well (the default on AVX2 ones) */
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("fma"))
+    failed += cmocka_run_group_tests_name("conv (ONNXI_CONV=avx2)", tests, conv_force_avx2,
+                                          conv_unforce);
 #else
-  (void)conv_force_blas, (void)conv_force_xnn, (void)conv_unforce;
+  (void)conv_force_blas, (void)conv_force_xnn, (void)conv_force_avx2, (void)conv_unforce;
 #endif
   return failed;
 }

@@ -111,6 +111,10 @@ fi
 for m in "${models[@]}"; do
   [ -r "$m" ] || { log "cannot read $m"; exit 1; }
 done
+# Models just exported leave dirty pages whose write-back would land in the
+# first measurements (session 13: ResNet-50 read 1.03-1.06 right after an
+# export, 0.90-0.93 a minute later).
+sync
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
