@@ -1,5 +1,5 @@
 /* Grouped and depthwise NHWC convolution with narrow groups, own AVX-512
- * kernel (see conv_grouped.h). */
+ * and AVX2 kernels (see conv_grouped.h). */
 #include "conv_grouped.h"
 
 #ifdef ONNXI_HAVE_IGEMM
@@ -379,21 +379,6 @@ T256_INLINE void gr2_quad(const conv_grouped *g, const float *const *a, int64_t 
   }
 }
 
-/* One group of 8 (the block's last, its second half past c): a broadcast
- * input element times 8 packed weights per step. */
-#define G2_BCAST(r) acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(a[r] + in + j), wj, acc[r]);
-
-T256_INLINE void gr2_single(const conv_grouped *g, const float *const *a, int64_t in,
-                            const float *w, const float *bias, __m256 *acc) {
-  __m256 b = _mm256_load_ps(bias);
-  acc[0] = acc[1] = acc[2] = acc[3] = acc[4] = acc[5] = b;
-  for (int64_t t = 0; t < g->taps; t++, a += GR_MR)
-    for (int64_t j = 0; j < g->cg; j++, w += GR_LANES) {
-      __m256 wj = _mm256_load_ps(w);
-      G2_EACH_ROW(G2_BCAST)
-    }
-}
-
 /* Block blk of a tile: rows pixels from px, pointer table a. */
 __attribute__((target("avx2,fma"))) static void gr2_block(const conv_grouped *g,
                                                           const float *const *a, int64_t px,
@@ -407,8 +392,8 @@ __attribute__((target("avx2,fma"))) static void gr2_block(const conv_grouped *g,
                 acc0, acc1);
   else if (g->cg == 8 && nv == 2)
     t256_reduce(a, g->taps, 8, off, w, bias, (const char *)w, 0, true, acc0, acc1);
-  else if (g->cg == 8)
-    gr2_single(g, a, off, w, bias, acc0);
+  else if (g->cg == 8) /* the block's last group, its second half past c */
+    t256_reduce8(a, g->taps, 8, off, w, bias, acc0);
   else {
     gr2_quad(g, a, off, g->c - off, w, bias, acc0);
     if (nv == 2) gr2_quad(g, a, off + 8, g->c - off - 8, w + 8, bias + 8, acc1);

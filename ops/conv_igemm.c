@@ -388,12 +388,6 @@ IG_TILE_FN(ig_tile_12x16, IG_MR, 1)
 IG_TILE_FN(ig_tile_7x32, IG_MR_SMALL, 2)
 IG_TILE_FN(ig_tile_7x16, IG_MR_SMALL, 1)
 
-#define IG2_ROW(r)                                            \
-  do {                                                        \
-    __m256 v = _mm256_broadcast_ss(a##r + k);                 \
-    acc0[r] = _mm256_fmadd_ps(v, b0, acc0[r]);                \
-  } while (0)
-
 /* ig_tile for AVX2 + FMA (tile256.h): 6 pixels x 8 * nv channels of a
  * 16-channel panel. */
 T256_INLINE void ig2_tile(const conv_igemm *g, const float *const *a, const float *w,
@@ -404,16 +398,8 @@ T256_INLINE void ig2_tile(const conv_igemm *g, const float *const *a, const floa
   for (int64_t r = 0; res && r < rows; r++) _mm_prefetch((const char *)(res + r * g->m), _MM_HINT_T0);
   if (nv == 2) {
     t256_reduce(a, g->ktaps, g->klen, 0, w, bias, pf, pfs, false, acc0, acc1);
-  } else { /* a last panel of at most 8 channels: intrinsics suffice */
-    __m256 b0 = _mm256_load_ps(bias);
-    acc0[0] = acc0[1] = acc0[2] = acc0[3] = acc0[4] = acc0[5] = b0;
-    for (int64_t t = 0; t < g->ktaps; t++, a += IG_MR) {
-      const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
-      for (int64_t k = 0; k < g->klen; k++, w += IG2_NR) {
-        b0 = _mm256_load_ps(w);
-        IG2_ROW(0); IG2_ROW(1); IG2_ROW(2); IG2_ROW(3); IG2_ROW(4); IG2_ROW(5);
-      }
-    }
+  } else { /* a last panel of at most 8 channels */
+    t256_reduce8(a, g->ktaps, g->klen, 0, w, bias, acc0);
   }
   t256_store_tile(acc0, acc1, nv, rows, cols, y, res, g->m, &g->t.ep);
 }

@@ -126,6 +126,27 @@ T256_INLINE void t256_reduce(const float *const *a, int64_t ktaps, int64_t klen,
   acc0[3] = c6, acc1[3] = c7, acc0[4] = c8, acc1[4] = c9, acc0[5] = c10, acc1[5] = c11;
 }
 
+/* t256_reduce for 8 channels, the first half of each packed [k][16] row
+ * (a last panel or group of at most 8): intrinsics suffice. */
+T256_INLINE void t256_reduce8(const float *const *a, int64_t ktaps, int64_t klen, int64_t in,
+                              const float *w, const float *bias, __m256 *acc) {
+  __m256 b = _mm256_load_ps(bias);
+  acc[0] = acc[1] = acc[2] = acc[3] = acc[4] = acc[5] = b;
+  for (int64_t t = 0; t < ktaps; t++, a += T256_TAB) {
+    const float *a0 = a[0] + in, *a1 = a[1] + in, *a2 = a[2] + in, *a3 = a[3] + in,
+                *a4 = a[4] + in, *a5 = a[5] + in;
+    for (int64_t k = 0; k < klen; k++, w += T256_NR) {
+      __m256 wk = _mm256_load_ps(w);
+      acc[0] = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + k), wk, acc[0]);
+      acc[1] = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + k), wk, acc[1]);
+      acc[2] = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + k), wk, acc[2]);
+      acc[3] = _mm256_fmadd_ps(_mm256_broadcast_ss(a3 + k), wk, acc[3]);
+      acc[4] = _mm256_fmadd_ps(_mm256_broadcast_ss(a4 + k), wk, acc[4]);
+      acc[5] = _mm256_fmadd_ps(_mm256_broadcast_ss(a5 + k), wk, acc[5]);
+    }
+  }
+}
+
 /* The tile leaving the registers: rows < rows of 8 * nv channels, those
  * past cols masked; Y's and R's rows ldy floats apart. In the epilogue's
  * order (conv_gemm.h): add R (NULL: none), clamp (max(lo, v) then
