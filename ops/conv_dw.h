@@ -1,5 +1,6 @@
 /* Depthwise 2-D convolution in NHWC: every filter size on x86-64 CPUs with
- * AVX-512F or AVX2 + FMA, filters of more than 25 taps elsewhere.
+ * AVX-512F, filters of more than 25 taps elsewhere (with AVX2 + FMA, the
+ * same row strips 8 channels wide; else a generic loop).
  *
  * Debian's XNNPACK runs 7x7 filters (ConvNeXt's, 49 taps) at ~4 GFLOP/s, a
  * tenth of its 3x3 speed: its unipass depthwise kernels stop at 25 taps.
