@@ -48,6 +48,15 @@ bool conv_dw_simd(void) {
 #endif
 }
 
+/* The AVX-512 form of the SIMD kernel, 16 lanes (else 8). */
+static bool dw_wide(void) {
+#ifdef ONNXI_HAVE_IGEMM
+  return conv_igemm_wide();
+#else
+  return false;
+#endif
+}
+
 bool conv_dw_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw) {
   const char *env = getenv("ONNXI_DWCONV");
   if (env && !strcmp(env, "xnn")) return false;
@@ -67,7 +76,7 @@ bool conv_dw_wanted(int64_t group, int64_t c, int64_t m, int64_t kh, int64_t kw)
  * against 2.4 for XNNPACK's AVX-512 kernel and the pass). */
 bool conv_dw_rows_fit(int64_t taps, int64_t pixels, int act) {
   if (taps > DW_TAPS_XNN_MAX) return true;
-  return conv_igemm_wide() && (act != OP_ACT_NONE || pixels >= DW_ROWS_MIN_PIXELS);
+  return dw_wide() && (act != OP_ACT_NONE || pixels >= DW_ROWS_MIN_PIXELS);
 }
 
 bool conv_dw_fuses_epilogue(const conv_dw *d) { return d->simd; }
@@ -101,11 +110,7 @@ onnxi_status conv_dw_create(const op_context *ctx, const float *w, const int64_t
   if (!d) return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory packing depthwise weights");
   d->c = c, d->kh = kh, d->kw = kw, d->lo = lo, d->hi = hi;
   d->simd = conv_dw_simd();
-#ifdef ONNXI_HAVE_IGEMM
-  d->lanes = conv_igemm_wide() ? 16 : 8;
-#else
-  d->lanes = 1;
-#endif
+  d->lanes = dw_wide() ? 16 : 8; /* unused without the SIMD kernel */
   d->blocks = (c + d->lanes - 1) / d->lanes;
   size_t cp = d->simd ? (size_t)(d->blocks * d->lanes) : (size_t)c;
   size_t wbytes = sizeof(float) * (size_t)(kh * kw) * cp;
