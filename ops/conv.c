@@ -673,7 +673,7 @@ static onnxi_status conv_prebuild(const op_context *ctx, conv_state *s) {
   if (!s->transposed && conv_dw_wanted(s->group, c, m, wd[2], wd[3])) {
 #ifdef ONNXI_HAVE_IGEMM
     /* either own AVX-512 kernel adds R; on AVX2 conv_dw.c's takes only
-     * convs with an activation, which conv_residual_ok refuses */
+     * the filters over 25 taps, and R stays a step of its own */
     s->dw_own = conv_igemm_wide();
 #endif
     return ONNXI_OK; /* own kernel, packed at setup */

@@ -291,7 +291,8 @@ void conv_dw_run(conv_dw *d, pthreadpool_t pool) {
     int64_t rows = d->sh.n * d->sh.oh, want = (int64_t)threads * DW_ITEMS_PER_THREAD;
     d->groups = threads < 2 || rows >= want ? 1 : (want + rows - 1) / rows;
     if (d->groups > d->blocks) d->groups = d->blocks;
-    conv_igemm_chunks_run(pool, rows * d->groups, &d->chunks, d->lanes == 8 ? dwt_chunk_256 : dwt_chunk_512, d);
+    conv_igemm_chunks_run(pool, rows * d->groups, &d->chunks,
+                          d->lanes == 8 ? dwt_chunk_256 : dwt_chunk_512, d);
     return;
   }
 #endif
