@@ -137,7 +137,7 @@ onnxi_status conv_igemm_create(const op_context *ctx, const float *w, const int6
   conv_igemm *g = calloc(1, sizeof *g);
   if (!g) return op_error(ctx, ONNXI_ERR_NO_MEMORY, "out of memory for the conv GEMM");
   g->c = c, g->m = m, g->kh = kh, g->kw = kw, g->taps = kh * kw;
-  bool wide = ig_cpu_isa() == 512;
+  bool wide = conv_igemm_wide(); /* not the CPU's: ONNXI_CONV=avx2 packs for the AVX2 tile */
   g->nr = wide ? IG_NR : IG2_NR, g->mr = wide ? IG_MR : IG2_MR;
   g->panels = (m + g->nr - 1) / g->nr;
   g->row_mode = c < IG_MIN_C && kw > 1; /* 1x1: the pointers are the pixels already */
@@ -485,7 +485,7 @@ static void ig_task_chunk(void *arg, size_t chunk) {
   }
 }
 
-int64_t conv_igemm_panel_width(void) { return ig_cpu_isa() == 512 ? IG_NR : IG2_NR; }
+int64_t conv_igemm_panel_width(void) { return conv_igemm_wide() ? IG_NR : IG2_NR; }
 
 /* conv_igemm_rows on the AVX2 tile: 6 rows at a time. */
 static void ig2_rows(const conv_igemm *g, const float *a, int64_t lda, int64_t rows, float *y,

@@ -89,12 +89,13 @@ void conv_igemm_chunks_run(pthreadpool_t pool, int64_t items, int64_t *chunks,
 void conv_igemm_pointers(const conv_gemm_shape *s, int64_t kh, int64_t kw, const float *x,
                          int64_t c, const float *zero, int64_t p0, int64_t rows,
                          const float **a);
+/* Output channels per packed panel: 32 (AVX-512) or 16 (AVX2, or
+ * ONNXI_CONV=avx2). */
+int64_t conv_igemm_panel_width(void);
 /* Y[rows x m] = A[rows x c] * W (plus B) for a g packed as a 1x1 conv,
  * never set up: no epilogue, output channels of panels [p0, p1) only
- * (conv_igemm_panel_width() each). rows <= CONV_IGEMM_MR, A's rows lda floats apart,
- * Y's m. The GEMMs of conv_winograd.c. */
-/* Output channels per packed panel on this CPU: 32 (AVX-512) or 16 (AVX2). */
-int64_t conv_igemm_panel_width(void);
+ * (conv_igemm_panel_width() each). rows <= CONV_IGEMM_MR, A's rows lda
+ * floats apart, Y's m. The GEMMs of conv_winograd.c. */
 void conv_igemm_rows(const conv_igemm *g, const float *a, int64_t lda, int64_t rows, float *y,
                      int64_t p0, int64_t p1);
 void conv_igemm_destroy(conv_igemm *g);

@@ -8,9 +8,9 @@
  * and channel pair, against 36 for the direct conv: 2.25x fewer FLOPs.
  * The transforms' constants are 0, +-1 and 1/2, so the rounding error stays
  * that of a sum of a few more terms. The GEMMs run on the own dense tile
- * (conv_igemm_rows: 12x32, or 6x16 on AVX2), a block of pixel tiles at a time so V and M stay in
- * L2; bias, residual, clamp and activation are applied in the output
- * transform. */
+ * (conv_igemm_rows: 12x32, or 6x16 on AVX2), a block of pixel tiles at a
+ * time so V and M stay in L2; bias, residual, clamp and activation are
+ * applied in the output transform. */
 #ifndef ONNXI_OPS_CONV_WINOGRAD_H
 #define ONNXI_OPS_CONV_WINOGRAD_H
 

@@ -22,6 +22,7 @@
 
 #include "act.h"
 #include "kernel.h"
+#include "tile256.h" /* t256_mask: AVX2's masked tails */
 #include "unary_math.h"
 
 typedef struct unary_params {
@@ -333,9 +334,8 @@ __attribute__((target("avx2,fma"))) static void unary_act256(int act, size_t n, 
   size_t i = 0;
   for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, op_act256(act, _mm256_loadu_ps(x + i)));
   if (i < n) {
-    __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)),
-                                   _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    _mm256_maskstore_ps(y + i, m, op_act256(act, _mm256_maskload_ps(x + i, m)));
+    __m256i m = t256_mask((int64_t)(n - i));
+    t256_store(y + i, m, false, op_act256(act, t256_load(x + i, m, false)));
   }
 }
 
